@@ -1,0 +1,397 @@
+//! The shared state of a channel and the operations every handle uses: the
+//! ring, the two wait points, the counters of handed-back values and the
+//! handle counts. Safe code composing the ring's operations.
+//!
+//! # Waiting
+//!
+//! Only a [`Block`](crate::Block) sender on a full ring and a receiver on an
+//! empty ring ever wait. Each retries, spins and yields with a `Backoff`, then
+//! parks on its wait point; every successful push notifies the receivers'
+//! wait point and every successful pop the senders', which costs one load when
+//! nobody sleeps. A disconnect wakes everyone. A thread woken for any reason
+//! (a notify, a timeout, a spurious wakeup) retries its operation before it
+//! looks at its deadline, so a notify that races a timeout is never swallowed.
+
+use std::time::Instant;
+
+use crossbeam_utils::CachePadded;
+
+use crate::error::{
+    BuildError, RecvTimeoutError, SampleError, SendError, SendTimeoutError, TryRecvError,
+    TrySendError,
+};
+use crate::park::{WaitPoint, Wake};
+use crate::pressure::{Pressure, Stats, Thresholds};
+use crate::ring::{PopError, PushError, Ring, RingError, Shared};
+use crate::sync::{AtomicUsize, Backoff, Ordering};
+
+/// Counters of values handed back or thrown away, on a cache line of their
+/// own so the hot indices never share it.
+#[derive(Debug)]
+struct Counters {
+    evicted: AtomicUsize,
+    refused: AtomicUsize,
+    sampled_out: AtomicUsize,
+    discarded: AtomicUsize,
+    /// Values offered to a `Sample` sender under pressure so far.
+    offered_under_pressure: AtomicUsize,
+}
+
+/// Everything in the channel's allocation beside the ring.
+#[derive(Debug)]
+pub(crate) struct Header {
+    senders: AtomicUsize,
+    receivers: AtomicUsize,
+    /// Where `Block` senders wait for room.
+    send_wait: CachePadded<WaitPoint>,
+    /// Where receivers wait for values.
+    recv_wait: CachePadded<WaitPoint>,
+    counters: CachePadded<Counters>,
+    thresholds: Thresholds,
+    sample_every: usize,
+}
+
+/// The configuration checked by the builder.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Config {
+    pub(crate) capacity: usize,
+    pub(crate) low: f64,
+    pub(crate) high: f64,
+    pub(crate) sample_every: usize,
+}
+
+/// One reference to a channel. Each `Sender` and `Receiver` holds one; the
+/// handle types keep the sender and receiver counts.
+///
+/// Public only so the sealed `Policy` trait can name it; it cannot be reached
+/// from outside the crate.
+pub struct Chan<T> {
+    shared: Shared<Header, T>,
+}
+
+impl<T> core::fmt::Debug for Chan<T> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Chan")
+            .field("header", self.header())
+            .field("len", &self.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl<T> Chan<T> {
+    /// Builds a channel with one sender and one receiver counted.
+    pub(crate) fn new(config: Config) -> Result<Self, BuildError> {
+        let Config {
+            capacity,
+            low,
+            high,
+            sample_every,
+        } = config;
+        let valid = |w: f64| (0.0..=1.0).contains(&w);
+        if !(valid(low) && valid(high) && low <= high) {
+            return Err(BuildError::InvalidWatermarks { low, high });
+        }
+        if sample_every == 0 {
+            return Err(BuildError::ZeroSampleRate);
+        }
+        let header = Header {
+            senders: AtomicUsize::new(1),
+            receivers: AtomicUsize::new(1),
+            send_wait: CachePadded::new(WaitPoint::new()),
+            recv_wait: CachePadded::new(WaitPoint::new()),
+            counters: CachePadded::new(Counters {
+                evicted: AtomicUsize::new(0),
+                refused: AtomicUsize::new(0),
+                sampled_out: AtomicUsize::new(0),
+                discarded: AtomicUsize::new(0),
+                offered_under_pressure: AtomicUsize::new(0),
+            }),
+            thresholds: Thresholds::new(capacity, low, high),
+            sample_every,
+        };
+        let shared = Shared::new(capacity, header).map_err(|e| match e {
+            RingError::ZeroCapacity => BuildError::ZeroCapacity,
+            RingError::TooLarge => BuildError::CapacityTooLarge(capacity),
+            RingError::AllocFailed => BuildError::AllocationFailed(capacity),
+        })?;
+        Ok(Self { shared })
+    }
+
+    #[inline]
+    fn header(&self) -> &Header {
+        self.shared.header()
+    }
+
+    #[inline]
+    fn ring(&self) -> &Ring<T> {
+        self.shared.ring()
+    }
+
+    // ----- handles -----------------------------------------------------------
+
+    /// The second reference made with the channel, for its first receiver:
+    /// `new` already counted one sender and one receiver.
+    pub(crate) fn first_receiver(&self) -> Self {
+        Self {
+            shared: self.shared.clone(),
+        }
+    }
+
+    pub(crate) fn add_sender(&self) -> Self {
+        self.header().senders.fetch_add(1, Ordering::Relaxed);
+        Self {
+            shared: self.shared.clone(),
+        }
+    }
+
+    pub(crate) fn add_receiver(&self) -> Self {
+        self.header().receivers.fetch_add(1, Ordering::Relaxed);
+        Self {
+            shared: self.shared.clone(),
+        }
+    }
+
+    /// Called once by each dropped sender; the last one disconnects.
+    pub(crate) fn release_sender(&self) {
+        if self.header().senders.fetch_sub(1, Ordering::AcqRel) == 1 {
+            self.disconnect();
+        }
+    }
+
+    /// Called once by each dropped receiver; the last one disconnects and
+    /// drops the values left in the ring, since nobody can receive them.
+    pub(crate) fn release_receiver(&self) {
+        if self.header().receivers.fetch_sub(1, Ordering::AcqRel) == 1 {
+            self.disconnect();
+            // The mark is set, so no new value can enter: pop until empty. A
+            // push that claimed a slot before the mark is waited for by `pop`.
+            let mut discarded = 0;
+            while let Ok(value) = self.ring().pop() {
+                discarded += 1;
+                drop(value);
+            }
+            self.header()
+                .counters
+                .discarded
+                .fetch_add(discarded, Ordering::Relaxed);
+        }
+    }
+
+    fn disconnect(&self) {
+        if self.ring().disconnect() {
+            self.header().send_wait.notify_all();
+            self.header().recv_wait.notify_all();
+        }
+    }
+
+    // ----- sending -----------------------------------------------------------
+
+    /// `Block`: waits for room for as long as it takes.
+    #[inline]
+    pub(crate) fn send_waiting(&self, value: T) -> Result<(), SendError<T>> {
+        // Fast path: room on the first try.
+        match self.ring().push(value) {
+            Ok(()) => {
+                self.header().recv_wait.notify_one();
+                Ok(())
+            }
+            Err(PushError::Disconnected(value)) => Err(SendError(value)),
+            Err(PushError::Full(value)) => match self.send_until(value, None) {
+                Ok(()) => Ok(()),
+                Err(SendTimeoutError::Disconnected(value)) => Err(SendError(value)),
+                Err(SendTimeoutError::Timeout(_)) => unreachable!("no deadline, no timeout"),
+            },
+        }
+    }
+
+    /// `Block`: waits for room until `deadline` (forever if `None`).
+    pub(crate) fn send_until(
+        &self,
+        mut value: T,
+        deadline: Option<Instant>,
+    ) -> Result<(), SendTimeoutError<T>> {
+        let backoff = Backoff::new();
+        let mut timed_out = false;
+        loop {
+            match self.ring().push(value) {
+                Ok(()) => {
+                    self.header().recv_wait.notify_one();
+                    return Ok(());
+                }
+                Err(PushError::Disconnected(v)) => return Err(SendTimeoutError::Disconnected(v)),
+                Err(PushError::Full(v)) => value = v,
+            }
+            if timed_out || deadline_passed(deadline) {
+                return Err(SendTimeoutError::Timeout(value));
+            }
+            if !backoff.is_completed() {
+                backoff.snooze();
+                continue;
+            }
+            let ring = self.ring();
+            let wake = self
+                .header()
+                .send_wait
+                .wait(|| ring.is_full_and_connected(), deadline);
+            timed_out = wake == Wake::TimedOut;
+        }
+    }
+
+    /// Any policy's `try_send`, and `DropNewest`'s `send`.
+    #[inline]
+    pub(crate) fn try_send(&self, value: T) -> Result<(), TrySendError<T>> {
+        match self.ring().push(value) {
+            Ok(()) => {
+                self.header().recv_wait.notify_one();
+                Ok(())
+            }
+            Err(PushError::Full(value)) => {
+                self.header()
+                    .counters
+                    .refused
+                    .fetch_add(1, Ordering::Relaxed);
+                Err(TrySendError::Full(value))
+            }
+            Err(PushError::Disconnected(value)) => Err(TrySendError::Disconnected(value)),
+        }
+    }
+
+    /// `DropOldest`: queues the value, evicting the oldest if full.
+    #[inline]
+    pub(crate) fn send_evicting(&self, value: T) -> Result<Option<T>, SendError<T>> {
+        match self.ring().force_push(value) {
+            Ok(evicted) => {
+                if evicted.is_some() {
+                    self.header()
+                        .counters
+                        .evicted
+                        .fetch_add(1, Ordering::Relaxed);
+                }
+                self.header().recv_wait.notify_one();
+                Ok(evicted)
+            }
+            Err(value) => Err(SendError(value)),
+        }
+    }
+
+    /// `Sample`: below the low watermark, queue; at or above it, keep one in
+    /// `sample_every` offered values.
+    #[inline]
+    pub(crate) fn send_sampled(&self, value: T) -> Result<(), SampleError<T>> {
+        let header = self.header();
+        if self.ring().len() >= header.thresholds.low {
+            let offered = header
+                .counters
+                .offered_under_pressure
+                .fetch_add(1, Ordering::Relaxed);
+            if offered % header.sample_every != 0 {
+                if self.ring().is_disconnected() {
+                    return Err(SampleError::Disconnected(value));
+                }
+                header.counters.sampled_out.fetch_add(1, Ordering::Relaxed);
+                return Err(SampleError::SampledOut(value));
+            }
+        }
+        self.try_send(value).map_err(|e| match e {
+            TrySendError::Full(value) => SampleError::Full(value),
+            TrySendError::Disconnected(value) => SampleError::Disconnected(value),
+        })
+    }
+
+    // ----- receiving ---------------------------------------------------------
+
+    #[inline]
+    pub(crate) fn try_recv(&self) -> Result<T, TryRecvError> {
+        match self.ring().pop() {
+            Ok(value) => {
+                self.header().send_wait.notify_one();
+                Ok(value)
+            }
+            Err(PopError::Empty) => Err(TryRecvError::Empty),
+            Err(PopError::Disconnected) => Err(TryRecvError::Disconnected),
+        }
+    }
+
+    /// Waits for a value until `deadline` (forever if `None`).
+    pub(crate) fn recv_until(&self, deadline: Option<Instant>) -> Result<T, RecvTimeoutError> {
+        let backoff = Backoff::new();
+        let mut timed_out = false;
+        loop {
+            match self.try_recv() {
+                Ok(value) => return Ok(value),
+                Err(TryRecvError::Disconnected) => return Err(RecvTimeoutError::Disconnected),
+                Err(TryRecvError::Empty) => {}
+            }
+            if timed_out || deadline_passed(deadline) {
+                return Err(RecvTimeoutError::Timeout);
+            }
+            if !backoff.is_completed() {
+                backoff.snooze();
+                continue;
+            }
+            let ring = self.ring();
+            let wake = self
+                .header()
+                .recv_wait
+                .wait(|| ring.is_empty_and_connected(), deadline);
+            timed_out = wake == Wake::TimedOut;
+        }
+    }
+
+    // ----- observing ---------------------------------------------------------
+
+    #[inline]
+    pub(crate) fn len(&self) -> usize {
+        self.ring().len()
+    }
+
+    #[inline]
+    pub(crate) fn capacity(&self) -> usize {
+        self.ring().capacity()
+    }
+
+    pub(crate) fn is_disconnected(&self) -> bool {
+        self.ring().is_disconnected()
+    }
+
+    pub(crate) fn pressure(&self) -> Pressure {
+        let header = self.header();
+        let senders_gone = header.senders.load(Ordering::Acquire) == 0;
+        header
+            .thresholds
+            .pressure(self.len(), self.capacity(), senders_gone)
+    }
+
+    pub(crate) fn thresholds(&self) -> Thresholds {
+        self.header().thresholds
+    }
+
+    pub(crate) fn sample_every(&self) -> usize {
+        self.header().sample_every
+    }
+
+    pub(crate) fn stats(&self) -> Stats {
+        let counters = &self.header().counters;
+        let evicted = counters.evicted.load(Ordering::Relaxed) as u64;
+        let discarded = counters.discarded.load(Ordering::Relaxed) as u64;
+        let (popped, pushed) = self.ring().counts();
+        Stats {
+            sent: pushed,
+            received: popped.saturating_sub(evicted).saturating_sub(discarded),
+            evicted,
+            refused: counters.refused.load(Ordering::Relaxed) as u64,
+            sampled_out: counters.sampled_out.load(Ordering::Relaxed) as u64,
+            discarded,
+        }
+    }
+
+    pub(crate) fn same_channel(&self, other: &Self) -> bool {
+        self.shared.ptr_eq(&other.shared)
+    }
+}
+
+/// Whether `deadline` has passed.
+#[inline]
+fn deadline_passed(deadline: Option<Instant>) -> bool {
+    matches!(deadline, Some(d) if Instant::now() >= d)
+}

@@ -1,0 +1,671 @@
+//! The public API: `bounded`, `Builder`, `Sender`, `Receiver` and the
+//! receiving iterators.
+
+use core::fmt;
+use core::marker::PhantomData;
+use std::time::{Duration, Instant};
+
+use crate::chan::{Chan, Config};
+use crate::error::{BuildError, RecvError, RecvTimeoutError, SendTimeoutError, TryRecvError};
+use crate::policy::{Block, Policy};
+use crate::pressure::{Pressure, Stats};
+use crate::TrySendError;
+
+/// Creates a channel of exactly `capacity` slots whose senders follow policy
+/// `P` when it is full, with the default watermarks (0.5 and 0.8) and sample
+/// rate (1 in 10). The channel's memory is allocated once, here.
+///
+/// Use [`Builder`] to choose the watermarks and sample rate, or to get an
+/// error instead of a panic for a bad capacity.
+///
+/// # Panics
+///
+/// Panics with `weir::bounded: capacity must be at least 1` when `capacity`
+/// is 0, and with a message that says so when the ring for `capacity` values
+/// is too large to index or could not be allocated.
+///
+/// # Examples
+///
+/// ```
+/// let (tx, rx) = weir::bounded::<&str, weir::DropOldest>(2);
+/// tx.send("a").unwrap();
+/// tx.send("b").unwrap();
+/// assert_eq!(tx.send("c"), Ok(Some("a"))); // "a" evicted, handed back
+/// assert_eq!(rx.recv(), Ok("b"));
+/// ```
+///
+/// `Sender` and `Receiver` default their policy to [`Block`], so a channel
+/// whose handle types are written out without one blocks:
+///
+/// ```
+/// use weir::{Receiver, Sender};
+///
+/// let (tx, rx): (Sender<u8>, Receiver<u8>) = weir::bounded(16);
+/// tx.send(1).unwrap();
+/// assert_eq!(rx.recv(), Ok(1));
+/// ```
+pub fn bounded<T, P: Policy>(capacity: usize) -> (Sender<T, P>, Receiver<T, P>) {
+    match Builder::new(capacity).build() {
+        Ok(pair) => pair,
+        Err(error) => panic!("weir::bounded: {error}"),
+    }
+}
+
+/// Builds a channel with chosen watermarks and sample rate.
+///
+/// Watermarks are fractions of the capacity in `0.0..=1.0`, low at most high.
+/// They become item counts when the channel is built: a channel is at or
+/// above a watermark `w` when its length is at least `ceil(w * capacity)`.
+///
+/// ```
+/// use weir::{Builder, DropNewest, Pressure};
+///
+/// let (tx, rx) = Builder::new(100)
+///     .watermarks(0.25, 0.9)
+///     .build::<u64, DropNewest>()?;
+/// assert_eq!((rx.low_watermark(), rx.high_watermark()), (25, 90));
+/// for i in 0..30 {
+///     tx.send(i).unwrap();
+/// }
+/// assert_eq!(rx.pressure(), Pressure::Elevated);
+/// # Ok::<(), weir::BuildError>(())
+/// ```
+#[derive(Debug, Clone, Copy)]
+#[must_use = "a builder does nothing until `build` is called"]
+pub struct Builder {
+    config: Config,
+}
+
+impl Builder {
+    /// Starts a channel of exactly `capacity` slots with the default
+    /// watermarks (0.5 and 0.8) and sample rate (1 in 10).
+    pub fn new(capacity: usize) -> Self {
+        Self {
+            config: Config {
+                capacity,
+                low: 0.5,
+                high: 0.8,
+                sample_every: 10,
+            },
+        }
+    }
+
+    /// Sets both watermarks, as fractions of the capacity.
+    pub fn watermarks(mut self, low: f64, high: f64) -> Self {
+        self.config.low = low;
+        self.config.high = high;
+        self
+    }
+
+    /// Sets the low watermark: below it the channel is `Normal`, and a
+    /// [`Sample`](crate::Sample) channel queues every value.
+    pub fn low_watermark(mut self, low: f64) -> Self {
+        self.config.low = low;
+        self
+    }
+
+    /// Sets the high watermark: from it on the channel is `Critical`.
+    pub fn high_watermark(mut self, high: f64) -> Self {
+        self.config.high = high;
+        self
+    }
+
+    /// Sets the sample rate of a [`Sample`](crate::Sample) channel: under
+    /// pressure it keeps one in `every` offered values. Other policies ignore
+    /// it.
+    pub fn sample_rate(mut self, every: usize) -> Self {
+        self.config.sample_every = every;
+        self
+    }
+
+    /// Creates the channel.
+    ///
+    /// # Errors
+    ///
+    /// [`BuildError`] when the capacity is zero, too large or cannot be
+    /// allocated, when a watermark is outside `0.0..=1.0` or low is above
+    /// high, or when the sample rate is zero.
+    ///
+    /// ```
+    /// use weir::{BuildError, Builder, Block};
+    ///
+    /// assert_eq!(Builder::new(0).build::<u8, Block>().unwrap_err(), BuildError::ZeroCapacity);
+    /// assert!(matches!(
+    ///     Builder::new(8).watermarks(0.9, 0.1).build::<u8, Block>(),
+    ///     Err(BuildError::InvalidWatermarks { .. })
+    /// ));
+    /// assert_eq!(
+    ///     Builder::new(8).sample_rate(0).build::<u8, Block>().unwrap_err(),
+    ///     BuildError::ZeroSampleRate
+    /// );
+    /// assert!(matches!(
+    ///     Builder::new(usize::MAX).build::<u8, Block>(),
+    ///     Err(BuildError::CapacityTooLarge(_))
+    /// ));
+    /// ```
+    pub fn build<T, P: Policy>(self) -> Result<(Sender<T, P>, Receiver<T, P>), BuildError> {
+        let chan = Chan::new(self.config)?;
+        let receiver_chan = chan.first_receiver();
+        Ok((
+            Sender {
+                chan,
+                _policy: PhantomData,
+            },
+            Receiver {
+                chan: receiver_chan,
+                _policy: PhantomData,
+            },
+        ))
+    }
+}
+
+/// The sending half of a channel. Clone it for more producers.
+///
+/// `P` is the [`Policy`] for a full channel. `Sender<T, P>` is one pointer
+/// wide, and `Send + Sync` exactly when `T: Send`.
+pub struct Sender<T, P = Block> {
+    chan: Chan<T>,
+    _policy: PhantomData<P>,
+}
+
+/// The receiving half of a channel. Clone it for more consumers; each value
+/// goes to exactly one of them.
+///
+/// `Receiver<T, P>` is one pointer wide, and `Send + Sync` exactly when
+/// `T: Send`.
+pub struct Receiver<T, P = Block> {
+    chan: Chan<T>,
+    _policy: PhantomData<P>,
+}
+
+/// The read-only view shared by both ends. Every method reads atomics only:
+/// no lock, no system call.
+macro_rules! observers {
+    ($handle:ident, $end:literal) => {
+        impl<T, P: Policy> $handle<T, P> {
+            /// The number of values in the channel.
+            ///
+            /// A snapshot: other threads may change it the moment it returns.
+            /// A value whose send has claimed a slot but not finished counts.
+            ///
+            /// ```
+            /// let (tx, rx) = weir::bounded::<u8, weir::Block>(4);
+            /// tx.send(1).unwrap();
+            #[doc = concat!("assert_eq!(", $end, ".len(), 1);")]
+            /// ```
+            pub fn len(&self) -> usize {
+                self.chan.len()
+            }
+
+            /// The number of slots, exactly as asked for.
+            ///
+            /// ```
+            /// let (tx, rx) = weir::bounded::<u8, weir::Block>(1000);
+            #[doc = concat!("assert_eq!(", $end, ".capacity(), 1000);")]
+            /// # drop((tx, rx));
+            /// ```
+            pub fn capacity(&self) -> usize {
+                self.chan.capacity()
+            }
+
+            /// Whether the channel holds no value. A snapshot, as for
+            /// [`len`](Self::len).
+            ///
+            /// ```
+            /// let (tx, rx) = weir::bounded::<u8, weir::Block>(4);
+            #[doc = concat!("assert!(", $end, ".is_empty());")]
+            /// # drop((tx, rx));
+            /// ```
+            pub fn is_empty(&self) -> bool {
+                self.len() == 0
+            }
+
+            /// Whether every slot holds a value. A snapshot, as for
+            /// [`len`](Self::len).
+            ///
+            /// ```
+            /// let (tx, rx) = weir::bounded::<u8, weir::Block>(1);
+            /// tx.send(1).unwrap();
+            #[doc = concat!("assert!(", $end, ".is_full());")]
+            /// ```
+            pub fn is_full(&self) -> bool {
+                self.len() == self.capacity()
+            }
+
+            /// The fraction of slots in use, from 0.0 to 1.0. A snapshot, as
+            /// for [`len`](Self::len).
+            ///
+            /// ```
+            /// let (tx, rx) = weir::bounded::<u8, weir::Block>(4);
+            /// tx.send(1).unwrap();
+            #[doc = concat!("assert_eq!(", $end, ".utilization(), 0.25);")]
+            /// ```
+            pub fn utilization(&self) -> f64 {
+                self.len() as f64 / self.capacity() as f64
+            }
+
+            /// The watermark state. A snapshot, as for [`len`](Self::len).
+            ///
+            /// ```
+            /// let (tx, rx) = weir::bounded::<u8, weir::Block>(2);
+            /// tx.send(1).unwrap();
+            /// tx.send(2).unwrap();
+            #[doc = concat!("assert_eq!(", $end, ".pressure(), weir::Pressure::Full);")]
+            /// ```
+            pub fn pressure(&self) -> Pressure {
+                self.chan.pressure()
+            }
+
+            /// The channel's counters. A snapshot; see [`Stats`].
+            ///
+            /// ```
+            /// let (tx, rx) = weir::bounded::<u8, weir::DropNewest>(1);
+            /// tx.send(1).unwrap();
+            /// assert!(tx.send(2).is_err());
+            #[doc = concat!("let stats = ", $end, ".stats();")]
+            /// assert_eq!((stats.sent, stats.refused), (1, 1));
+            /// ```
+            pub fn stats(&self) -> Stats {
+                self.chan.stats()
+            }
+
+            /// The low watermark as a length: at or above it the channel is
+            /// under pressure.
+            ///
+            /// ```
+            /// let (tx, rx) = weir::bounded::<u8, weir::Block>(10);
+            #[doc = concat!("assert_eq!(", $end, ".low_watermark(), 5);")]
+            /// # drop((tx, rx));
+            /// ```
+            pub fn low_watermark(&self) -> usize {
+                self.chan.thresholds().low
+            }
+
+            /// The high watermark as a length: at or above it (and not full)
+            /// the channel is `Critical`.
+            ///
+            /// ```
+            /// let (tx, rx) = weir::bounded::<u8, weir::Block>(10);
+            #[doc = concat!("assert_eq!(", $end, ".high_watermark(), 8);")]
+            /// # drop((tx, rx));
+            /// ```
+            pub fn high_watermark(&self) -> usize {
+                self.chan.thresholds().high
+            }
+
+            /// The sample rate N: a `Sample` channel under pressure keeps one
+            /// in N offered values.
+            ///
+            /// ```
+            /// let (tx, rx) = weir::bounded::<u8, weir::Sample>(10);
+            #[doc = concat!("assert_eq!(", $end, ".sample_rate(), 10);")]
+            /// # drop((tx, rx));
+            /// ```
+            pub fn sample_rate(&self) -> usize {
+                self.chan.sample_every()
+            }
+
+            /// Whether the channel is disconnected: every receiver is gone, or
+            /// every sender is (receivers can still drain what is left).
+            ///
+            /// ```
+            /// let (tx, rx) = weir::bounded::<u8, weir::Block>(1);
+            /// drop(tx);
+            /// assert!(rx.is_disconnected());
+            /// ```
+            pub fn is_disconnected(&self) -> bool {
+                self.chan.is_disconnected()
+            }
+        }
+    };
+}
+
+observers!(Sender, "tx");
+observers!(Receiver, "rx");
+
+impl<T, P: Policy> Sender<T, P> {
+    /// Sends `value`, doing what policy `P` does when the channel is full.
+    ///
+    /// | policy | returns | when full |
+    /// | --- | --- | --- |
+    /// | [`Block`] | `Result<(), SendError<T>>` | waits for room |
+    /// | [`DropOldest`](crate::DropOldest) | `Result<Option<T>, SendError<T>>` | evicts the oldest, returns it in `Ok(Some(_))` |
+    /// | [`DropNewest`](crate::DropNewest) | `Result<(), TrySendError<T>>` | returns `value` in `Err(Full(_))` |
+    /// | [`Sample`](crate::Sample) | `Result<(), SampleError<T>>` | returns `value` in `Err(Full(_))`; under pressure also `Err(SampledOut(_))` |
+    ///
+    /// Every policy returns `value` inside an error when every receiver is
+    /// gone. Only `Block` ever waits.
+    ///
+    /// ```
+    /// let (tx, rx) = weir::bounded::<u32, weir::DropOldest>(1);
+    /// assert_eq!(tx.send(1), Ok(None));
+    /// assert_eq!(tx.send(2), Ok(Some(1)));
+    /// drop(rx);
+    /// assert_eq!(tx.send(3), Err(weir::SendError(3)));
+    /// ```
+    #[inline]
+    pub fn send(&self, value: T) -> P::Output<T> {
+        P::send(&self.chan, value)
+    }
+
+    /// Sends `value` if there is room now; never waits and never evicts,
+    /// whatever the policy.
+    ///
+    /// `Full` is never spurious: if a receiver has taken a value but not yet
+    /// finished reading it out, `try_send` waits for it to finish rather than
+    /// report a full channel.
+    ///
+    /// ```
+    /// use weir::TrySendError;
+    ///
+    /// let (tx, _rx) = weir::bounded::<u32, weir::DropOldest>(1);
+    /// assert_eq!(tx.try_send(1), Ok(()));
+    /// assert_eq!(tx.try_send(2), Err(TrySendError::Full(2)));
+    /// ```
+    #[inline]
+    pub fn try_send(&self, value: T) -> Result<(), TrySendError<T>> {
+        self.chan.try_send(value)
+    }
+
+    /// Whether `self` and `other` send into the same channel.
+    ///
+    /// ```
+    /// let (tx, _rx) = weir::bounded::<u8, weir::Block>(1);
+    /// assert!(tx.same_channel(&tx.clone()));
+    /// ```
+    pub fn same_channel(&self, other: &Self) -> bool {
+        self.chan.same_channel(&other.chan)
+    }
+}
+
+impl<T> Sender<T, Block> {
+    /// Sends `value`, waiting at most `timeout` for room.
+    ///
+    /// # Errors
+    ///
+    /// Returns `value` in [`SendTimeoutError::Timeout`] if the channel stayed
+    /// full, or in [`SendTimeoutError::Disconnected`] if every receiver is
+    /// gone.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    ///
+    /// let (tx, rx) = weir::bounded::<u32, weir::Block>(1);
+    /// tx.send_timeout(1, Duration::from_millis(10)).unwrap();
+    /// assert!(tx.send_timeout(2, Duration::from_millis(10)).unwrap_err().is_timeout());
+    /// rx.recv().unwrap();
+    /// tx.send_timeout(3, Duration::from_millis(10)).unwrap();
+    /// ```
+    pub fn send_timeout(&self, value: T, timeout: Duration) -> Result<(), SendTimeoutError<T>> {
+        // A timeout too large for the clock means no deadline at all.
+        self.chan
+            .send_until(value, Instant::now().checked_add(timeout))
+    }
+
+    /// Sends `value`, waiting for room until `deadline`.
+    ///
+    /// # Errors
+    ///
+    /// As [`send_timeout`](Self::send_timeout).
+    ///
+    /// ```
+    /// use std::time::{Duration, Instant};
+    ///
+    /// let (tx, _rx) = weir::bounded::<u32, weir::Block>(1);
+    /// let deadline = Instant::now() + Duration::from_millis(10);
+    /// tx.send_deadline(1, deadline).unwrap();
+    /// assert!(tx.send_deadline(2, deadline).unwrap_err().is_timeout());
+    /// ```
+    pub fn send_deadline(&self, value: T, deadline: Instant) -> Result<(), SendTimeoutError<T>> {
+        self.chan.send_until(value, Some(deadline))
+    }
+}
+
+impl<T, P: Policy> Receiver<T, P> {
+    /// Takes the oldest value, waiting for one if the channel is empty.
+    ///
+    /// Once every sender is gone, the values left are still received; then
+    /// this returns [`RecvError`].
+    ///
+    /// ```
+    /// let (tx, rx) = weir::bounded::<u32, weir::Block>(4);
+    /// std::thread::spawn(move || tx.send(7).unwrap());
+    /// assert_eq!(rx.recv(), Ok(7));
+    /// assert_eq!(rx.recv(), Err(weir::RecvError));
+    /// ```
+    pub fn recv(&self) -> Result<T, RecvError> {
+        self.chan.recv_until(None).map_err(|_| RecvError)
+    }
+
+    /// Takes the oldest value if there is one now; never waits for a sender
+    /// that has not started.
+    ///
+    /// `Empty` is never spurious: if a sender has claimed a slot but not yet
+    /// finished writing, `try_recv` waits for it rather than report an empty
+    /// channel.
+    ///
+    /// ```
+    /// use weir::TryRecvError;
+    ///
+    /// let (tx, rx) = weir::bounded::<u32, weir::Block>(4);
+    /// assert_eq!(rx.try_recv(), Err(TryRecvError::Empty));
+    /// tx.send(1).unwrap();
+    /// assert_eq!(rx.try_recv(), Ok(1));
+    /// ```
+    pub fn try_recv(&self) -> Result<T, TryRecvError> {
+        self.chan.try_recv()
+    }
+
+    /// Takes the oldest value, waiting at most `timeout` for one.
+    ///
+    /// # Errors
+    ///
+    /// [`RecvTimeoutError::Timeout`] if no value came in time,
+    /// [`RecvTimeoutError::Disconnected`] if every sender is gone and the
+    /// channel is empty.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use weir::RecvTimeoutError;
+    ///
+    /// let (tx, rx) = weir::bounded::<u32, weir::Block>(4);
+    /// assert_eq!(rx.recv_timeout(Duration::from_millis(5)), Err(RecvTimeoutError::Timeout));
+    /// drop(tx);
+    /// assert_eq!(rx.recv_timeout(Duration::from_millis(5)), Err(RecvTimeoutError::Disconnected));
+    /// ```
+    pub fn recv_timeout(&self, timeout: Duration) -> Result<T, RecvTimeoutError> {
+        self.chan.recv_until(Instant::now().checked_add(timeout))
+    }
+
+    /// Takes the oldest value, waiting for one until `deadline`.
+    ///
+    /// # Errors
+    ///
+    /// As [`recv_timeout`](Self::recv_timeout).
+    ///
+    /// ```
+    /// use std::time::{Duration, Instant};
+    ///
+    /// let (tx, rx) = weir::bounded::<u32, weir::Block>(4);
+    /// tx.send(1).unwrap();
+    /// let deadline = Instant::now() + Duration::from_millis(5);
+    /// assert_eq!(rx.recv_deadline(deadline), Ok(1));
+    /// assert!(rx.recv_deadline(deadline).unwrap_err().is_timeout());
+    /// ```
+    pub fn recv_deadline(&self, deadline: Instant) -> Result<T, RecvTimeoutError> {
+        self.chan.recv_until(Some(deadline))
+    }
+
+    /// An iterator that waits for each value and ends once every sender is
+    /// gone and the channel is empty.
+    ///
+    /// ```
+    /// let (tx, rx) = weir::bounded::<u32, weir::Block>(4);
+    /// std::thread::spawn(move || {
+    ///     for i in 0..10 {
+    ///         tx.send(i).unwrap();
+    ///     }
+    /// });
+    /// assert_eq!(rx.iter().sum::<u32>(), 45);
+    /// ```
+    pub fn iter(&self) -> Iter<'_, T, P> {
+        Iter { receiver: self }
+    }
+
+    /// An iterator over the values available now; it never waits.
+    ///
+    /// ```
+    /// let (tx, rx) = weir::bounded::<u32, weir::Block>(4);
+    /// tx.send(1).unwrap();
+    /// tx.send(2).unwrap();
+    /// assert_eq!(rx.try_iter().collect::<Vec<_>>(), [1, 2]);
+    /// ```
+    pub fn try_iter(&self) -> TryIter<'_, T, P> {
+        TryIter { receiver: self }
+    }
+
+    /// Whether `self` and `other` receive from the same channel.
+    ///
+    /// ```
+    /// let (_tx, rx) = weir::bounded::<u8, weir::Block>(1);
+    /// assert!(rx.same_channel(&rx.clone()));
+    /// ```
+    pub fn same_channel(&self, other: &Self) -> bool {
+        self.chan.same_channel(&other.chan)
+    }
+}
+
+impl<T, P> Clone for Sender<T, P> {
+    fn clone(&self) -> Self {
+        Self {
+            chan: self.chan.add_sender(),
+            _policy: PhantomData,
+        }
+    }
+}
+
+impl<T, P> Clone for Receiver<T, P> {
+    fn clone(&self) -> Self {
+        Self {
+            chan: self.chan.add_receiver(),
+            _policy: PhantomData,
+        }
+    }
+}
+
+impl<T, P> Drop for Sender<T, P> {
+    fn drop(&mut self) {
+        self.chan.release_sender();
+    }
+}
+
+impl<T, P> Drop for Receiver<T, P> {
+    fn drop(&mut self) {
+        self.chan.release_receiver();
+    }
+}
+
+impl<T, P: Policy> fmt::Debug for Sender<T, P> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Sender")
+            .field("policy", &P::NAME)
+            .field("len", &self.len())
+            .field("capacity", &self.capacity())
+            .finish_non_exhaustive()
+    }
+}
+
+impl<T, P: Policy> fmt::Debug for Receiver<T, P> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Receiver")
+            .field("policy", &P::NAME)
+            .field("len", &self.len())
+            .field("capacity", &self.capacity())
+            .finish_non_exhaustive()
+    }
+}
+
+/// A waiting iterator over a [`Receiver`]; see [`Receiver::iter`].
+#[must_use = "iterators are lazy and do nothing unless consumed"]
+pub struct Iter<'a, T, P = Block> {
+    receiver: &'a Receiver<T, P>,
+}
+
+impl<T, P: Policy> Iterator for Iter<'_, T, P> {
+    type Item = T;
+
+    fn next(&mut self) -> Option<T> {
+        self.receiver.recv().ok()
+    }
+}
+
+impl<T, P: Policy> fmt::Debug for Iter<'_, T, P> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Iter").finish_non_exhaustive()
+    }
+}
+
+/// A non-waiting iterator over a [`Receiver`]; see [`Receiver::try_iter`].
+#[must_use = "iterators are lazy and do nothing unless consumed"]
+pub struct TryIter<'a, T, P = Block> {
+    receiver: &'a Receiver<T, P>,
+}
+
+impl<T, P: Policy> Iterator for TryIter<'_, T, P> {
+    type Item = T;
+
+    fn next(&mut self) -> Option<T> {
+        self.receiver.try_recv().ok()
+    }
+}
+
+impl<T, P: Policy> fmt::Debug for TryIter<'_, T, P> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TryIter").finish_non_exhaustive()
+    }
+}
+
+/// An owning waiting iterator over a [`Receiver`], from `into_iter`.
+///
+/// ```
+/// let (tx, rx) = weir::bounded::<u32, weir::Block>(4);
+/// tx.send(1).unwrap();
+/// drop(tx);
+/// assert_eq!(rx.into_iter().collect::<Vec<_>>(), [1]);
+/// ```
+#[must_use = "iterators are lazy and do nothing unless consumed"]
+pub struct IntoIter<T, P = Block> {
+    receiver: Receiver<T, P>,
+}
+
+impl<T, P: Policy> Iterator for IntoIter<T, P> {
+    type Item = T;
+
+    fn next(&mut self) -> Option<T> {
+        self.receiver.recv().ok()
+    }
+}
+
+impl<T, P: Policy> fmt::Debug for IntoIter<T, P> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("IntoIter").finish_non_exhaustive()
+    }
+}
+
+impl<T, P: Policy> IntoIterator for Receiver<T, P> {
+    type Item = T;
+    type IntoIter = IntoIter<T, P>;
+
+    fn into_iter(self) -> IntoIter<T, P> {
+        IntoIter { receiver: self }
+    }
+}
+
+impl<'a, T, P: Policy> IntoIterator for &'a Receiver<T, P> {
+    type Item = T;
+    type IntoIter = Iter<'a, T, P>;
+
+    fn into_iter(self) -> Iter<'a, T, P> {
+        self.iter()
+    }
+}

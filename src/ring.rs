@@ -1,0 +1,632 @@
+//! The ring: a bounded MPMC queue of slots with sequence stamps, and the single
+//! allocation that holds it. This is the crate's one unsafe data module; it
+//! knows nothing of policies, waiting or the public API.
+//!
+//! # The algorithm
+//!
+//! The design is Dmitry Vyukov's bounded MPMC queue, in the variant that
+//! crossbeam uses for arbitrary capacities. Positions `head` (next to pop) and
+//! `tail` (next to push) pack `{ lap, index }`: the low bits are an index below
+//! `cap`, the bits from `one_lap` up count laps. `one_lap` is the power of two
+//! above `2 * cap`, which leaves one free bit, `mark_bit = one_lap / 2`, that
+//! `tail` carries once the channel is disconnected.
+//!
+//! Each slot has a stamp. For a slot at index `i` in lap `l`:
+//!
+//! * stamp `{ l, i }`: empty, ready for the push at position `{ l, i }`;
+//! * stamp `{ l, i } + 1`: full, holding the value pushed at `{ l, i }`,
+//!   ready for the pop at that position.
+//!
+//! A push at `tail` claims its slot by CAS on `tail` when the slot's stamp
+//! equals `tail`, writes the value, then publishes it by storing
+//! `stamp = tail + 1` (Release). A pop at `head` claims by CAS on `head` when
+//! the stamp equals `head + 1`, reads the value, then frees the slot for the
+//! next lap by storing `stamp = head + one_lap` (Release).
+//!
+//! Eviction (drop-oldest) happens only when the ring is full, that is when
+//! `head + one_lap == tail`: both point at the same slot, which holds the
+//! oldest value. The evicting sender claims that slot by CAS on `head` (the
+//! same CAS a receiver would make, so exactly one of them wins), moves `tail`
+//! on by one, swaps its value for the old one and republishes the slot as full
+//! for the new lap. No value is popped and pushed separately, so no other
+//! sender can take the freed room in between, and one send evicts at most one
+//! value.
+//!
+//! # Invariants
+//!
+//! 1. `slots` points to `cap` initialized `Slot`s inside the same allocation
+//!    as the `Ring`, valid until `Shared` frees it.
+//! 2. A slot's value is initialized exactly when its stamp is `pos + 1` for
+//!    the position `pos` last pushed into it, or while a pop that claimed the
+//!    slot at `pos` has not yet read it out.
+//! 3. Between a successful CAS claiming position `pos` (of `tail` for a push,
+//!    of `head` for a pop or an eviction) and the Release store of the slot's
+//!    next stamp, the claiming thread alone may touch the slot's value. Other
+//!    threads see a stamp that matches neither their push nor pop condition and
+//!    wait, or see the moved index and move on.
+//! 4. During an eviction, between the CAS on `head` and the move of `tail`,
+//!    `tail` is the only index no thread can move: its slot's stamp is not
+//!    `tail`, so no push can claim it, and the disconnect mark is added with
+//!    `fetch_or`, which the eviction's `fetch_add` preserves.
+//! 5. When `Shared`'s count of references reaches zero no other thread can
+//!    reach the allocation, so every slot between `head` and `tail` is full
+//!    (invariant 2) and is dropped exactly once.
+
+#![allow(unsafe_code)]
+
+use core::alloc::Layout;
+use core::marker::PhantomData;
+use core::mem::MaybeUninit;
+use core::ptr::{self, NonNull};
+use std::alloc::{alloc, dealloc};
+
+use crossbeam_utils::CachePadded;
+
+use crate::sync::{fence, AtomicUsize, Backoff, Ordering, UnsafeCell};
+
+/// Why a ring could not be created.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum RingError {
+    /// The capacity was zero.
+    ZeroCapacity,
+    /// The capacity does not fit the position encoding or the address space.
+    TooLarge,
+    /// The allocator could not provide the memory.
+    AllocFailed,
+}
+
+/// A failed push; the value comes back.
+#[derive(Debug)]
+pub(crate) enum PushError<T> {
+    Full(T),
+    Disconnected(T),
+}
+
+/// A failed pop.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum PopError {
+    Empty,
+    Disconnected,
+}
+
+/// One cell of the ring: a stamp and room for one value. The stamp is the
+/// only per-slot overhead: one `usize`.
+struct Slot<T> {
+    stamp: AtomicUsize,
+    value: UnsafeCell<MaybeUninit<T>>,
+}
+
+/// The ring's indices and the pointer to its slots.
+pub(crate) struct Ring<T> {
+    /// Next position to pop. Written by receivers and evicting senders.
+    head: CachePadded<AtomicUsize>,
+    /// Next position to push, plus `mark_bit` once disconnected. Written by
+    /// senders and by `disconnect`.
+    tail: CachePadded<AtomicUsize>,
+    /// Number of slots, exactly as requested.
+    cap: usize,
+    /// The bit of `tail` that marks a disconnected channel.
+    mark_bit: usize,
+    /// One lap in position units: `2 * mark_bit`.
+    one_lap: usize,
+    /// The slots; see invariant 1.
+    slots: NonNull<Slot<T>>,
+    _owns: PhantomData<T>,
+}
+
+impl<T> Ring<T> {
+    /// Capacity as requested.
+    #[inline]
+    pub(crate) fn capacity(&self) -> usize {
+        self.cap
+    }
+
+    #[inline]
+    fn slot(&self, index: usize) -> &Slot<T> {
+        debug_assert!(index < self.cap, "slot index {index} out of {}", self.cap);
+        // SAFETY: invariant 1, and `index < cap` because every index comes
+        // from a position masked below `mark_bit` and positions never carry an
+        // index at or above `cap`.
+        unsafe { &*self.slots.as_ptr().add(index) }
+    }
+
+    /// The position after `pos`: the next index, or index 0 of the next lap.
+    #[inline]
+    fn next(&self, pos: usize) -> usize {
+        let index = pos & (self.mark_bit - 1);
+        if index + 1 < self.cap {
+            pos + 1
+        } else {
+            (pos & !(self.one_lap - 1)).wrapping_add(self.one_lap)
+        }
+    }
+
+    /// Pushes `value` if there is room. Never fails spuriously: `Full` means
+    /// that at one instant during the call every slot held a value.
+    #[inline]
+    pub(crate) fn push(&self, value: T) -> Result<(), PushError<T>> {
+        self.push_or_else(value, |value, _, _, _| Err(PushError::Full(value)))
+    }
+
+    /// Pushes `value`; if the ring is full, evicts the oldest value to make
+    /// room and returns it. Fails only when the channel is disconnected.
+    #[inline]
+    pub(crate) fn force_push(&self, value: T) -> Result<Option<T>, T> {
+        let result = self.push_or_else(value, |value, tail, new_tail, slot| {
+            let head = tail.wrapping_sub(self.one_lap);
+            let new_head = new_tail.wrapping_sub(self.one_lap);
+            // Claim the oldest value exactly as a receiver would; whoever wins
+            // this CAS owns the slot (invariant 3).
+            if self
+                .head
+                .compare_exchange_weak(head, new_head, Ordering::SeqCst, Ordering::Relaxed)
+                .is_err()
+            {
+                return Ok(value);
+            }
+            // Move `tail` on. Nothing but a disconnect can have changed it
+            // (invariant 4), and adding the distance keeps its mark.
+            self.tail
+                .fetch_add(new_tail.wrapping_sub(tail), Ordering::SeqCst);
+            // SAFETY: we own the slot (invariant 3) and it holds the value
+            // pushed at `head` (invariant 2: its stamp was `head + 1`).
+            let old = slot
+                .value
+                .with_mut(|p| unsafe { ptr::replace(p, MaybeUninit::new(value)).assume_init() });
+            // Publish our value as the one pushed at `tail`; pairs with the
+            // Acquire stamp load of the receiver that pops it.
+            slot.stamp.store(tail.wrapping_add(1), Ordering::Release);
+            Err(Ok(Some(old)))
+        });
+        match result {
+            Ok(()) => Ok(None),
+            Err(evicted_or_disconnected) => evicted_or_disconnected,
+        }
+    }
+
+    /// The push loop. `on_full` runs when the ring was confirmed full at
+    /// `tail`; it returns `Ok(value)` to retry or `Err(e)` to return `e`.
+    #[inline(always)]
+    fn push_or_else<E: FromDisconnected<T>>(
+        &self,
+        mut value: T,
+        mut on_full: impl FnMut(T, usize, usize, &Slot<T>) -> Result<T, E>,
+    ) -> Result<(), E> {
+        let backoff = Backoff::new();
+        let mut tail = self.tail.load(Ordering::Relaxed);
+        loop {
+            if tail & self.mark_bit != 0 {
+                return Err(E::disconnected(value));
+            }
+            let index = tail & (self.mark_bit - 1);
+            let new_tail = self.next(tail);
+            let slot = self.slot(index);
+            // Pairs with the Release stamp store of the pop that freed this
+            // slot: its read of the old value happens before our write.
+            let stamp = slot.stamp.load(Ordering::Acquire);
+
+            if tail == stamp {
+                // The slot is empty for this lap: claim it.
+                match self.tail.compare_exchange_weak(
+                    tail,
+                    new_tail,
+                    Ordering::SeqCst,
+                    Ordering::Relaxed,
+                ) {
+                    Ok(_) => {
+                        // SAFETY: the CAS gave us the slot (invariant 3) and
+                        // its stamp says it is empty (invariant 2).
+                        slot.value
+                            .with_mut(|p| unsafe { p.write(MaybeUninit::new(value)) });
+                        // Publish; pairs with the receiver's Acquire load.
+                        slot.stamp.store(tail.wrapping_add(1), Ordering::Release);
+                        return Ok(());
+                    }
+                    Err(current) => {
+                        tail = current;
+                        backoff.spin();
+                    }
+                }
+            } else if stamp.wrapping_add(self.one_lap) == tail.wrapping_add(1) {
+                // The slot still holds last lap's value. The ring is full only
+                // if no receiver has claimed it yet: confirm against `head`.
+                // The fence orders our stamp load before the `head` load, so a
+                // `head` older than the stamp we saw cannot make us report a
+                // full ring that a receiver already emptied.
+                fence(Ordering::SeqCst);
+                let head = self.head.load(Ordering::Relaxed);
+                if head.wrapping_add(self.one_lap) == tail {
+                    value = on_full(value, tail, new_tail, slot)?;
+                } else {
+                    // A receiver is reading this slot out: wait for it to
+                    // republish rather than report a spurious `Full`.
+                }
+                backoff.spin();
+                tail = self.tail.load(Ordering::Relaxed);
+            } else {
+                // Another sender claimed this position and has not published
+                // yet, or our `tail` is stale: wait and reload.
+                backoff.snooze();
+                tail = self.tail.load(Ordering::Relaxed);
+            }
+        }
+    }
+
+    /// Pops the oldest value. Never fails spuriously: `Empty` means that at
+    /// one instant during the call no slot held a value and no push had
+    /// claimed one.
+    #[inline]
+    pub(crate) fn pop(&self) -> Result<T, PopError> {
+        let backoff = Backoff::new();
+        let mut head = self.head.load(Ordering::Relaxed);
+        loop {
+            let index = head & (self.mark_bit - 1);
+            let slot = self.slot(index);
+            // Pairs with the Release stamp store that published the value.
+            let stamp = slot.stamp.load(Ordering::Acquire);
+
+            if head.wrapping_add(1) == stamp {
+                let new_head = self.next(head);
+                match self.head.compare_exchange_weak(
+                    head,
+                    new_head,
+                    Ordering::SeqCst,
+                    Ordering::Relaxed,
+                ) {
+                    Ok(_) => {
+                        // SAFETY: the CAS gave us the slot (invariant 3) and
+                        // its stamp says it is full (invariant 2).
+                        let value = slot
+                            .value
+                            .with(|p| unsafe { ptr::read(p).assume_init() });
+                        // Free the slot for the next lap; pairs with the
+                        // Acquire stamp load of the next push here.
+                        slot.stamp
+                            .store(head.wrapping_add(self.one_lap), Ordering::Release);
+                        return Ok(value);
+                    }
+                    Err(current) => {
+                        // Lost to another receiver or an evicting sender. Retry
+                        // at once with the fresh head: backing off here would
+                        // let a stream of evictions starve receivers.
+                        head = current;
+                        yield_if_loom();
+                    }
+                }
+            } else if stamp == head {
+                // The slot is empty for this lap. Confirm against `tail`; the
+                // fence orders the stamp load before the `tail` load.
+                fence(Ordering::SeqCst);
+                let tail = self.tail.load(Ordering::Relaxed);
+                if tail & !self.mark_bit == head {
+                    return Err(if tail & self.mark_bit != 0 {
+                        PopError::Disconnected
+                    } else {
+                        PopError::Empty
+                    });
+                }
+                // A sender has claimed this slot and not published yet: wait
+                // for it rather than report a spurious `Empty`.
+                backoff.spin();
+                head = self.head.load(Ordering::Relaxed);
+            } else {
+                // Our `head` is stale, or last lap's receiver here has not
+                // freed the slot yet: wait and reload.
+                backoff.snooze();
+                head = self.head.load(Ordering::Relaxed);
+            }
+        }
+    }
+
+    /// Marks the ring disconnected. Returns `true` if this call set the mark.
+    pub(crate) fn disconnect(&self) -> bool {
+        self.tail.fetch_or(self.mark_bit, Ordering::SeqCst) & self.mark_bit == 0
+    }
+
+    /// Whether the ring has been marked disconnected.
+    #[inline]
+    pub(crate) fn is_disconnected(&self) -> bool {
+        self.tail.load(Ordering::SeqCst) & self.mark_bit != 0
+    }
+
+    /// For a sleeping sender's re-check: full and still connected.
+    pub(crate) fn is_full_and_connected(&self) -> bool {
+        let tail = self.tail.load(Ordering::SeqCst);
+        let head = self.head.load(Ordering::SeqCst);
+        tail & self.mark_bit == 0 && head.wrapping_add(self.one_lap) == tail
+    }
+
+    /// For a sleeping receiver's re-check: empty and still connected.
+    pub(crate) fn is_empty_and_connected(&self) -> bool {
+        let tail = self.tail.load(Ordering::SeqCst);
+        let head = self.head.load(Ordering::SeqCst);
+        tail & self.mark_bit == 0 && head == tail
+    }
+
+    /// A consistent `(head, tail)` pair (tail without its mark): `tail` read
+    /// twice around `head` with no change, so both held at one instant.
+    fn positions(&self) -> (usize, usize) {
+        loop {
+            let tail = self.tail.load(Ordering::SeqCst);
+            let head = self.head.load(Ordering::SeqCst);
+            if self.tail.load(Ordering::SeqCst) == tail {
+                return (head, tail & !self.mark_bit);
+            }
+            yield_if_loom();
+        }
+    }
+
+    /// Number of values in the ring (claimed pushes included), in `0..=cap`.
+    pub(crate) fn len(&self) -> usize {
+        let (head, tail) = self.positions();
+        let head_index = head & (self.mark_bit - 1);
+        let tail_index = tail & (self.mark_bit - 1);
+        let len = if head_index < tail_index {
+            tail_index - head_index
+        } else if head_index > tail_index {
+            self.cap - head_index + tail_index
+        } else if tail == head {
+            0
+        } else {
+            self.cap
+        };
+        debug_assert!(len <= self.cap);
+        len
+    }
+
+    /// How many pushes and how many pops (evictions included) the positions
+    /// record: `(pops, pushes)`. Counts wrap only after `usize::MAX / one_lap`
+    /// laps.
+    pub(crate) fn counts(&self) -> (u64, u64) {
+        let (head, tail) = self.positions();
+        (self.position_count(head), self.position_count(tail))
+    }
+
+    fn position_count(&self, pos: usize) -> u64 {
+        let laps = (pos / self.one_lap) as u64;
+        let index = (pos & (self.mark_bit - 1)) as u64;
+        laps.wrapping_mul(self.cap as u64).wrapping_add(index)
+    }
+
+    /// Drops every value still queued. Needs exclusive access (`&mut`).
+    fn drop_values(&mut self) {
+        if !core::mem::needs_drop::<T>() {
+            return;
+        }
+        // Exclusive access: plain reads of the indices are current.
+        let pos = self.head.load(Ordering::Relaxed);
+        let tail = self.tail.load(Ordering::Relaxed) & !self.mark_bit;
+        // If a value's destructor panics, keep dropping the rest as we unwind.
+        struct Rest<'a, T> {
+            ring: &'a Ring<T>,
+            pos: usize,
+            tail: usize,
+        }
+        impl<T> Drop for Rest<'_, T> {
+            fn drop(&mut self) {
+                while self.pos != self.tail {
+                    let slot = self.ring.slot(self.pos & (self.ring.mark_bit - 1));
+                    self.pos = self.ring.next(self.pos);
+                    // SAFETY: exclusive access and invariant 5: the slot
+                    // between head and tail is full; `pos` already moved past
+                    // it, so it is dropped once even if this drop panics.
+                    slot.value
+                        .with_mut(|p| unsafe { ptr::drop_in_place((*p).as_mut_ptr()) });
+                }
+            }
+        }
+        drop(Rest {
+            ring: self,
+            pos,
+            tail,
+        });
+    }
+}
+
+/// Errors that can carry a value handed back on disconnect.
+trait FromDisconnected<T> {
+    fn disconnected(value: T) -> Self;
+}
+
+impl<T> FromDisconnected<T> for PushError<T> {
+    fn disconnected(value: T) -> Self {
+        PushError::Disconnected(value)
+    }
+}
+
+impl<T> FromDisconnected<T> for Result<Option<T>, T> {
+    fn disconnected(value: T) -> Self {
+        Err(value)
+    }
+}
+
+/// Gives the loom scheduler a turn in loops that retry without a backoff.
+#[inline(always)]
+fn yield_if_loom() {
+    #[cfg(loom)]
+    crate::sync::yield_now();
+}
+
+/// The single allocation of a channel: a reference count, a header `H` of the
+/// caller's, the ring, and the ring's slots right behind it.
+#[repr(C)]
+struct Inner<H, T> {
+    refs: AtomicUsize,
+    header: H,
+    ring: Ring<T>,
+}
+
+/// A counted, thin, shared pointer to one channel allocation. Cloning adds a
+/// reference; dropping the last frees the values left in the ring and the
+/// memory, exactly once.
+pub(crate) struct Shared<H, T> {
+    ptr: NonNull<Inner<H, T>>,
+    _owns: PhantomData<Inner<H, T>>,
+}
+
+// SAFETY: a `Shared` hands out `&H` and moves `T` values between threads
+// through the ring; that is sound to share across threads when `H` is `Sync`
+// and `T` is `Send` (values are moved, never shared by reference).
+unsafe impl<H: Send + Sync, T: Send> Send for Shared<H, T> {}
+// SAFETY: as for `Send`.
+unsafe impl<H: Send + Sync, T: Send> Sync for Shared<H, T> {}
+
+/// Handles beyond this count are refused, as `Arc` does, so the count can
+/// never wrap.
+const MAX_REFS: usize = isize::MAX as usize;
+
+impl<H, T> Shared<H, T> {
+    /// Allocates a ring of exactly `cap` slots with `header` beside it, in one
+    /// allocation.
+    pub(crate) fn new(cap: usize, header: H) -> Result<Self, RingError> {
+        if cap == 0 {
+            return Err(RingError::ZeroCapacity);
+        }
+        let mark_bit = cap
+            .checked_add(1)
+            .and_then(usize::checked_next_power_of_two)
+            .ok_or(RingError::TooLarge)?;
+        let one_lap = mark_bit.checked_mul(2).ok_or(RingError::TooLarge)?;
+        let (layout, offset) = Self::layout(cap)?;
+
+        // SAFETY: the layout has a non-zero size: `Inner` holds atomics.
+        let base = NonNull::new(unsafe { alloc(layout) }).ok_or(RingError::AllocFailed)?;
+        // SAFETY: `offset` is inside the allocation and aligned for `Slot<T>`
+        // (it comes from `Layout::extend`); the pointer keeps the provenance of
+        // the whole allocation, which invariant 1 relies on.
+        let slots = unsafe { base.as_ptr().add(offset) }.cast::<Slot<T>>();
+        for index in 0..cap {
+            // SAFETY: `index < cap` slots fit behind `offset` (the layout
+            // holds an array of `cap`); each is written once, before sharing.
+            unsafe {
+                slots.add(index).write(Slot {
+                    stamp: AtomicUsize::new(index),
+                    value: UnsafeCell::new(MaybeUninit::uninit()),
+                });
+            }
+        }
+        let ptr = base.cast::<Inner<H, T>>();
+        // SAFETY: the allocation starts with room for an `Inner`, aligned.
+        unsafe {
+            ptr.as_ptr().write(Inner {
+                refs: AtomicUsize::new(1),
+                header,
+                ring: Ring {
+                    head: CachePadded::new(AtomicUsize::new(0)),
+                    tail: CachePadded::new(AtomicUsize::new(0)),
+                    cap,
+                    mark_bit,
+                    one_lap,
+                    // SAFETY: derived from a non-null base plus an offset.
+                    slots: NonNull::new_unchecked(slots),
+                    _owns: PhantomData,
+                },
+            });
+        }
+        Ok(Self {
+            ptr,
+            _owns: PhantomData,
+        })
+    }
+
+    fn layout(cap: usize) -> Result<(Layout, usize), RingError> {
+        let slots = Layout::array::<Slot<T>>(cap).map_err(|_| RingError::TooLarge)?;
+        let (layout, offset) = Layout::new::<Inner<H, T>>()
+            .extend(slots)
+            .map_err(|_| RingError::TooLarge)?;
+        Ok((layout.pad_to_align(), offset))
+    }
+
+    #[inline]
+    fn inner(&self) -> &Inner<H, T> {
+        // SAFETY: this handle holds a reference, so the allocation is live
+        // (invariant 5), and `Inner` is only ever accessed shared.
+        unsafe { self.ptr.as_ref() }
+    }
+
+    /// The caller's header.
+    #[inline]
+    pub(crate) fn header(&self) -> &H {
+        &self.inner().header
+    }
+
+    /// The ring.
+    #[inline]
+    pub(crate) fn ring(&self) -> &Ring<T> {
+        &self.inner().ring
+    }
+
+    /// Whether two handles point to the same allocation.
+    #[inline]
+    pub(crate) fn ptr_eq(&self, other: &Self) -> bool {
+        self.ptr == other.ptr
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn free(&mut self) {
+        // SAFETY: the count reached zero, so this is the last reference and
+        // no other thread can reach the allocation (invariant 5). We drop the
+        // queued values, then the `Inner` in place, then release the memory
+        // with the layout it was allocated with.
+        unsafe {
+            let inner = self.ptr.as_ptr();
+            let cap = (*inner).ring.cap;
+            let _free_memory = FreeOnDrop::<H, T> {
+                ptr: self.ptr,
+                cap,
+            };
+            (*inner).ring.drop_values();
+            let mut slots = (*inner).ring.slots.as_ptr();
+            for _ in 0..cap {
+                ptr::drop_in_place(slots);
+                slots = slots.add(1);
+            }
+            ptr::drop_in_place(inner);
+        }
+    }
+}
+
+/// Releases the memory even if a value's destructor panics while `free` runs.
+struct FreeOnDrop<H, T> {
+    ptr: NonNull<Inner<H, T>>,
+    cap: usize,
+}
+
+impl<H, T> Drop for FreeOnDrop<H, T> {
+    fn drop(&mut self) {
+        let (layout, _) = Shared::<H, T>::layout(self.cap)
+            .expect("the layout was computed successfully at allocation");
+        // SAFETY: the memory was allocated with this layout by
+        // `Shared::new`, and this is the only release of it (invariant 5).
+        unsafe { dealloc(self.ptr.as_ptr().cast(), layout) };
+    }
+}
+
+impl<H, T> Clone for Shared<H, T> {
+    fn clone(&self) -> Self {
+        // Relaxed suffices as for `Arc`: a new reference is made from an
+        // existing one, which already keeps the allocation alive.
+        let old = self.inner().refs.fetch_add(1, Ordering::Relaxed);
+        if old >= MAX_REFS {
+            self.inner().refs.fetch_sub(1, Ordering::Relaxed);
+            panic!("weir: too many handles to one channel");
+        }
+        Self {
+            ptr: self.ptr,
+            _owns: PhantomData,
+        }
+    }
+}
+
+impl<H, T> Drop for Shared<H, T> {
+    fn drop(&mut self) {
+        // Release publishes this handle's last uses of the channel to the
+        // thread that frees it; that thread's Acquire fence pairs with it.
+        if self.inner().refs.fetch_sub(1, Ordering::Release) != 1 {
+            return;
+        }
+        fence(Ordering::Acquire);
+        self.free();
+    }
+}

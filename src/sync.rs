@@ -1,0 +1,104 @@
+//! The synchronization facade: every atomic, cell, yield and backoff the crate
+//! uses comes from here, so the same core compiles against `std` or, under
+//! `--cfg loom`, against loom's model-checked primitives.
+//!
+//! Two things differ under loom beyond the type swap:
+//!
+//! * [`Backoff`] yields on every step and reports itself completed after two
+//!   steps, so a waiter in a model reaches the parking path instead of spinning
+//!   through states loom has already explored. `crossbeam_utils::Backoff`
+//!   switches on a cfg of its own and would spin invisibly to loom.
+//! * [`seq_cst_point`] is a `fence(SeqCst)`. Outside loom it compiles to
+//!   nothing; see its documentation for why that is sound.
+
+#[cfg(not(loom))]
+pub(crate) use core::sync::atomic::{fence, AtomicUsize, Ordering};
+#[cfg(loom)]
+pub(crate) use loom::sync::atomic::{fence, AtomicUsize, Ordering};
+
+#[cfg(loom)]
+pub(crate) use loom::thread::yield_now;
+
+/// Marks a point that sits between two `SeqCst` accesses to *different*
+/// atomics in a store-buffering handshake (a waiter registers then re-checks
+/// the ring; a notifier publishes then reads the waiter count).
+///
+/// The C++/Rust memory model puts all `SeqCst` operations in one total order
+/// that respects program order, so two `SeqCst` accesses already forbid the
+/// outcome where both threads miss each other; no fence is needed, and on
+/// x86-64 none is emitted. Loom, however, models `SeqCst` *accesses* as
+/// acquire/release only (it does model `SeqCst` *fences* exactly), so under
+/// loom this is a real `fence(SeqCst)`: the model then checks the same
+/// guarantee the accesses give on real hardware, instead of reporting a lost
+/// wakeup that cannot happen.
+#[inline(always)]
+pub(crate) fn seq_cst_point() {
+    #[cfg(loom)]
+    fence(Ordering::SeqCst);
+}
+
+/// An `UnsafeCell` with loom's closure-based access API.
+///
+/// Loom's cell tracks every access to detect data races; the std version
+/// has the same shape and compiles to direct pointer access.
+#[cfg(not(loom))]
+#[derive(Debug)]
+pub(crate) struct UnsafeCell<T>(core::cell::UnsafeCell<T>);
+
+#[cfg(not(loom))]
+impl<T> UnsafeCell<T> {
+    pub(crate) const fn new(value: T) -> Self {
+        Self(core::cell::UnsafeCell::new(value))
+    }
+
+    /// Runs `f` with a const pointer to the contents.
+    #[inline(always)]
+    pub(crate) fn with<R>(&self, f: impl FnOnce(*const T) -> R) -> R {
+        f(self.0.get())
+    }
+
+    /// Runs `f` with a mutable pointer to the contents.
+    #[inline(always)]
+    pub(crate) fn with_mut<R>(&self, f: impl FnOnce(*mut T) -> R) -> R {
+        f(self.0.get())
+    }
+}
+
+#[cfg(loom)]
+pub(crate) use loom::cell::UnsafeCell;
+
+/// Exponential backoff for spin loops.
+#[cfg(not(loom))]
+pub(crate) use crossbeam_utils::Backoff;
+
+/// Loom's stand-in for `crossbeam_utils::Backoff`: every step yields to the
+/// model scheduler, and after two steps the caller is told to park.
+#[cfg(loom)]
+#[derive(Debug, Default)]
+pub(crate) struct Backoff {
+    steps: core::cell::Cell<u32>,
+}
+
+#[cfg(loom)]
+impl Backoff {
+    pub(crate) fn new() -> Self {
+        Self::default()
+    }
+
+    pub(crate) fn spin(&self) {
+        self.step();
+    }
+
+    pub(crate) fn snooze(&self) {
+        self.step();
+    }
+
+    pub(crate) fn is_completed(&self) -> bool {
+        self.steps.get() >= 2
+    }
+
+    fn step(&self) {
+        self.steps.set(self.steps.get().saturating_add(1));
+        loom::thread::yield_now();
+    }
+}
