@@ -62,7 +62,7 @@ use std::alloc::{alloc, dealloc};
 
 use crossbeam_utils::CachePadded;
 
-use crate::sync::{fence, AtomicUsize, Backoff, Ordering, UnsafeCell};
+use crate::sync::{fence, AtomicUsize, Backoff, InFlight, Ordering, UnsafeCell};
 
 /// Why a ring could not be created.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -111,6 +111,9 @@ pub(crate) struct Ring<T> {
     one_lap: usize,
     /// The slots; see invariant 1.
     slots: NonNull<Slot<T>>,
+    /// Where threads wait out another thread's claimed operation (zero-sized
+    /// outside loom).
+    in_flight: InFlight,
     _owns: PhantomData<T>,
 }
 
@@ -176,6 +179,7 @@ impl<T> Ring<T> {
             // Publish our value as the one pushed at `tail`; pairs with the
             // Acquire stamp load of the receiver that pops it.
             slot.stamp.store(tail.wrapping_add(1), Ordering::Release);
+            self.in_flight.finished();
             Err(Ok(Some(old)))
         });
         match result {
@@ -220,6 +224,7 @@ impl<T> Ring<T> {
                             .with_mut(|p| unsafe { p.write(MaybeUninit::new(value)) });
                         // Publish; pairs with the receiver's Acquire load.
                         slot.stamp.store(tail.wrapping_add(1), Ordering::Release);
+                        self.in_flight.finished();
                         return Ok(());
                     }
                     Err(current) => {
@@ -237,16 +242,17 @@ impl<T> Ring<T> {
                 let head = self.head.load(Ordering::Relaxed);
                 if head.wrapping_add(self.one_lap) == tail {
                     value = on_full(value, tail, new_tail, slot)?;
+                    backoff.spin();
                 } else {
                     // A receiver is reading this slot out: wait for it to
-                    // republish rather than report a spurious `Full`.
+                    // free the slot rather than report a spurious `Full`.
+                    self.wait_in_flight(&backoff, slot, stamp, &self.tail, tail);
                 }
-                backoff.spin();
                 tail = self.tail.load(Ordering::Relaxed);
             } else {
                 // Another sender claimed this position and has not published
                 // yet, or our `tail` is stale: wait and reload.
-                backoff.snooze();
+                self.wait_in_flight(&backoff, slot, stamp, &self.tail, tail);
                 tail = self.tail.load(Ordering::Relaxed);
             }
         }
@@ -283,6 +289,7 @@ impl<T> Ring<T> {
                         // Acquire stamp load of the next push here.
                         slot.stamp
                             .store(head.wrapping_add(self.one_lap), Ordering::Release);
+                        self.in_flight.finished();
                         return Ok(value);
                     }
                     Err(current) => {
@@ -307,15 +314,33 @@ impl<T> Ring<T> {
                 }
                 // A sender has claimed this slot and not published yet: wait
                 // for it rather than report a spurious `Empty`.
-                backoff.spin();
+                self.wait_in_flight(&backoff, slot, stamp, &self.head, head);
                 head = self.head.load(Ordering::Relaxed);
             } else {
                 // Our `head` is stale, or last lap's receiver here has not
                 // freed the slot yet: wait and reload.
-                backoff.snooze();
+                self.wait_in_flight(&backoff, slot, stamp, &self.head, head);
                 head = self.head.load(Ordering::Relaxed);
             }
         }
+    }
+
+    /// Waits for another thread's claimed operation to finish: while `slot`
+    /// still shows `stamp` and `index` still reads `pos`, nothing this thread
+    /// can do will succeed. Every claim ends with a stamp store, which ends the
+    /// wait.
+    #[inline(always)]
+    fn wait_in_flight(
+        &self,
+        backoff: &Backoff,
+        slot: &Slot<T>,
+        stamp: usize,
+        index: &AtomicUsize,
+        pos: usize,
+    ) {
+        self.in_flight.wait(backoff, || {
+            slot.stamp.load(Ordering::Relaxed) == stamp && index.load(Ordering::Relaxed) == pos
+        });
     }
 
     /// Marks the ring disconnected. Returns `true` if this call set the mark.
@@ -519,6 +544,7 @@ impl<H, T> Shared<H, T> {
                     one_lap,
                     // SAFETY: derived from a non-null base plus an offset.
                     slots: NonNull::new_unchecked(slots),
+                    in_flight: InFlight::default(),
                     _owns: PhantomData,
                 },
             });

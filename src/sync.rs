@@ -102,3 +102,53 @@ impl Backoff {
         loom::thread::yield_now();
     }
 }
+
+/// Where a thread waits for another thread's claimed ring operation to finish
+/// (a slot claimed but not yet published or freed).
+///
+/// Outside loom this is a zero-sized type and waiting is a backoff step.
+/// Under loom, spinning threads that yield to one another let the model
+/// explore schedules in which the thread they wait for never runs again
+/// (yield switches cost no preemption), so such waits block on a condition
+/// variable instead, re-checked under its mutex, and every stamp store
+/// signals it. The mutex adds ordering only on this waiting path; executions
+/// that read a published stamp without waiting still rely on the stamp's own
+/// Acquire/Release pairing, which the model checks.
+#[derive(Debug, Default)]
+pub(crate) struct InFlight {
+    #[cfg(loom)]
+    lock: loom::sync::Mutex<()>,
+    #[cfg(loom)]
+    condvar: loom::sync::Condvar,
+}
+
+impl InFlight {
+    /// Signals that a claimed operation finished: a slot stamp was stored.
+    #[inline(always)]
+    pub(crate) fn finished(&self) {
+        #[cfg(loom)]
+        {
+            let _guard = self.lock.lock().unwrap();
+            self.condvar.notify_all();
+        }
+    }
+
+    /// Waits for some claimed operation to finish, while `still_blocked`
+    /// holds.
+    #[inline(always)]
+    pub(crate) fn wait(&self, backoff: &Backoff, still_blocked: impl FnOnce() -> bool) {
+        #[cfg(not(loom))]
+        {
+            let _ = still_blocked;
+            backoff.snooze();
+        }
+        #[cfg(loom)]
+        {
+            let _ = backoff;
+            let guard = self.lock.lock().unwrap();
+            if still_blocked() {
+                drop(self.condvar.wait(guard).unwrap());
+            }
+        }
+    }
+}
