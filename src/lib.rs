@@ -74,6 +74,7 @@
 mod chan;
 mod channel;
 mod error;
+pub mod mpsc;
 mod park;
 mod policy;
 mod pressure;
