@@ -289,3 +289,42 @@ fn bounded_mixed_receives() {
         h.join().unwrap();
     }
 }
+
+/// Rendezvous: a sender spins on `try_send` while the receiver posts
+/// itself waiting with receives that time out almost at once, so the
+/// receiver's withdrawal races the sender's claim over and over. Every
+/// `try_send` that succeeded must be received.
+#[test]
+fn rendezvous_withdraw_races_try_send() {
+    let _w = watchdog();
+    let (tx, rx) = mpsc::sync_channel::<usize>(0);
+    let target = scaled(20_000);
+    let sender = thread::spawn(move || {
+        let give_up = std::time::Instant::now() + Duration::from_secs(20);
+        let mut delivered = 0;
+        let mut k = 0;
+        while delivered < target && std::time::Instant::now() < give_up {
+            for _ in 0..64 {
+                k += 1;
+                if tx.try_send(k).is_ok() {
+                    delivered += 1;
+                }
+            }
+        }
+        delivered
+    });
+    let mut received = 0;
+    let mut last = None;
+    loop {
+        match rx.recv_timeout(Duration::from_nanos(500)) {
+            Ok(v) => {
+                assert!(last < Some(v), "values arrive once, in order");
+                last = Some(v);
+                received += 1;
+            }
+            Err(RecvTimeoutError::Timeout) => {}
+            Err(RecvTimeoutError::Disconnected) => break,
+        }
+    }
+    assert_eq!(received, sender.join().unwrap());
+}

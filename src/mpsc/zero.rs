@@ -93,6 +93,20 @@ fn seq(state: usize) -> usize {
     state & !(SEQ_ONE - 1)
 }
 
+/// Under loom, whether a wait with a deadline should time out at once.
+///
+/// Loom runs a thread that yields only once every other thread is blocked or
+/// yielding too, and both the backoff and a timed wait point yield under loom.
+/// So a receiver whose timeout went through them would never see its timeout
+/// fire while a sender is between loading `RECV_WAITING` and its claiming
+/// CAS: exactly the race the withdrawing CAS must win or lose cleanly. A
+/// timed wait in `RECV_WAITING` therefore ends without yielding in models;
+/// untimed waits, and the wake-ups they need, are modelled as they run.
+#[inline(always)]
+fn loom_times_out_now(deadline: Option<Instant>) -> bool {
+    cfg!(loom) && deadline.is_some()
+}
+
 /// Why `try_send` handed the value back.
 #[derive(Debug)]
 pub(crate) enum TrySendFailed<T> {
@@ -449,7 +463,9 @@ impl<T> Receiver<T> {
                         }
                         continue;
                     }
-                    if backoff.is_completed() {
+                    if loom_times_out_now(deadline) {
+                        timed_out = true;
+                    } else if backoff.is_completed() {
                         let wake = chan
                             .recv_wait
                             .wait(|| chan.state.load(Ordering::SeqCst) == state, deadline);
