@@ -140,3 +140,31 @@ fn list_recv_timeout_races_send_1s1r() {
         assert_eq!(rx.try_recv(), Err(TryRecvError::Disconnected));
     });
 }
+
+/// Two senders cross a block boundary while the receiver is dropped: the
+/// drop waits for an install in progress and for every claimed slot, frees
+/// every block once, and each value is dropped exactly once.
+#[test]
+fn list_receiver_drop_during_install_2s1r() {
+    loom::model(|| {
+        let drops = counter();
+        let (tx, rx) = mpsc::channel::<Tracked>();
+        tx.send(Tracked::new(0, &drops)).unwrap();
+        let senders: Vec<_> = (1..3)
+            .map(|id| {
+                let (tx, d) = (tx.clone(), drops.clone());
+                thread::spawn(move || {
+                    if let Err(e) = tx.send(Tracked::new(id, &d)) {
+                        assert_eq!(e.0.id, id);
+                    }
+                })
+            })
+            .collect();
+        drop(tx);
+        drop(rx);
+        for s in senders {
+            s.join().unwrap();
+        }
+        assert_eq!(count(&drops), 3);
+    });
+}

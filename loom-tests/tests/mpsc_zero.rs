@@ -127,3 +127,32 @@ fn zero_recv_woken_by_disconnect_1s1r() {
         t.join().unwrap();
     });
 }
+
+/// A blocking send and a `try_send` from two senders against one receiver
+/// that receives once and then once more with a timeout: the blocked sender's
+/// value is always received; the `try_send` value is received exactly when
+/// `try_send` reported success.
+#[test]
+fn zero_send_and_try_send_2s1r() {
+    loom::model(|| {
+        let (tx, rx) = mpsc::sync_channel::<usize>(0);
+        let tx2 = tx.clone();
+        let a = thread::spawn(move || tx.send(1).unwrap());
+        let b = thread::spawn(move || tx2.try_send(2).is_ok());
+        let mut got = vec![rx.recv().unwrap()];
+        if let Ok(v) = rx.recv_timeout(LONG) {
+            got.push(v);
+        }
+        let delivered = b.join().unwrap();
+        if !got.contains(&1) {
+            // The first receive took the `try_send` value and the second
+            // timed out before the blocked sender offered: take it now.
+            got.push(rx.recv().unwrap());
+        }
+        a.join().unwrap();
+        got.sort_unstable();
+        let expected: &[usize] = if delivered { &[1, 2] } else { &[1] };
+        assert_eq!(got, expected);
+        assert_eq!(rx.try_recv(), Err(TryRecvError::Disconnected));
+    });
+}
