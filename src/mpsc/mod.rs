@@ -24,7 +24,7 @@
 //!
 //! * [`sync_channel(n)`](sync_channel) with `n >= 1` is a weir ring of exactly
 //!   `n` slots whose senders block when it is full: the
-//!   [`Block`](crate::Block) policy of [`weir::bounded`](crate::bounded).
+//!   [`Block`] policy of [`weir::bounded`](crate::bounded).
 //! * [`sync_channel(0)`](sync_channel) is a rendezvous channel: a `send`
 //!   returns only once the receiver has taken the value, and `try_send`
 //!   succeeds only if the receiver is waiting in a receive right then.
@@ -109,7 +109,7 @@ pub fn channel<T>() -> (Sender<T>, Receiver<T>) {
 ///
 /// With `bound >= 1` the channel holds at most `bound` values and a
 /// [`SyncSender::send`] on a full channel waits for room: it is a weir ring
-/// with the [`Block`](crate::Block) policy, allocated once, here.
+/// with the [`Block`] policy, allocated once, here.
 ///
 /// With `bound == 0` it is a rendezvous channel: `send` waits until the
 /// receiver has taken the value, and `try_send` succeeds only when the
