@@ -143,6 +143,7 @@ impl Builder {
     ///     Err(BuildError::CapacityTooLarge(_))
     /// ));
     /// ```
+    #[allow(clippy::type_complexity)] // a pair of handles, as `bounded` returns
     pub fn build<T, P: Policy>(self) -> Result<(Sender<T, P>, Receiver<T, P>), BuildError> {
         let chan = Chan::new(self.config)?;
         let receiver_chan = chan.first_receiver();

@@ -282,9 +282,7 @@ impl<T> Ring<T> {
                     Ok(_) => {
                         // SAFETY: the CAS gave us the slot (invariant 3) and
                         // its stamp says it is full (invariant 2).
-                        let value = slot
-                            .value
-                            .with(|p| unsafe { ptr::read(p).assume_init() });
+                        let value = slot.value.with(|p| unsafe { ptr::read(p).assume_init() });
                         // Free the slot for the next lap; pairs with the
                         // Acquire stamp load of the next push here.
                         slot.stamp
@@ -598,10 +596,7 @@ impl<H, T> Shared<H, T> {
         unsafe {
             let inner = self.ptr.as_ptr();
             let cap = (*inner).ring.cap;
-            let _free_memory = FreeOnDrop::<H, T> {
-                ptr: self.ptr,
-                cap,
-            };
+            let _free_memory = FreeOnDrop::<H, T> { ptr: self.ptr, cap };
             (*inner).ring.drop_values();
             let mut slots = (*inner).ring.slots.as_ptr();
             for _ in 0..cap {
