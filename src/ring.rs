@@ -651,3 +651,95 @@ impl<H, T> Drop for Shared<H, T> {
         self.free();
     }
 }
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    //! White-box checks of the rule that `push` never reports `Full` and
+    //! `pop` never reports `Empty` while another thread is between claiming a
+    //! slot and finishing with it. The test plays that other thread by hand,
+    //! stopping it exactly between its CAS and its stamp store, which no
+    //! black-box test can arrange.
+
+    use super::*;
+    use std::sync::mpsc;
+    use std::thread;
+    use std::time::Duration;
+
+    fn ring_of_one() -> Shared<(), u32> {
+        Shared::new(1, ()).unwrap()
+    }
+
+    /// A receiver has claimed the only value (head moved) but not freed the
+    /// slot. A push must wait for it, not report `Full`.
+    #[test]
+    fn push_waits_out_a_claimed_pop_instead_of_reporting_full() {
+        let shared = ring_of_one();
+        let ring = shared.ring();
+        ring.push(1).unwrap();
+        // Claim position 0 as `pop` would, and stop there.
+        let next = ring.next(0);
+        ring.head
+            .compare_exchange(0, next, Ordering::SeqCst, Ordering::SeqCst)
+            .unwrap();
+
+        let (done_tx, done_rx) = mpsc::channel();
+        thread::scope(|s| {
+            s.spawn(|| done_tx.send(shared.ring().push(2).map_err(|_| ())).unwrap());
+            // The push cannot finish while the slot is claimed.
+            assert!(done_rx.recv_timeout(Duration::from_millis(50)).is_err());
+            // Finish the pop: the value is a `u32`, nothing to drop.
+            ring.slot(0).stamp.store(ring.one_lap, Ordering::Release);
+            assert_eq!(done_rx.recv_timeout(Duration::from_secs(10)), Ok(Ok(())));
+        });
+        assert_eq!(ring.pop(), Ok(2));
+    }
+
+    /// A sender has claimed a slot (tail moved) but not published it. A pop
+    /// must wait for it, not report `Empty`.
+    #[test]
+    fn pop_waits_out_a_claimed_push_instead_of_reporting_empty() {
+        let shared = ring_of_one();
+        let ring = shared.ring();
+        // Claim position 0 as `push` would, and stop there.
+        let next = ring.next(0);
+        ring.tail
+            .compare_exchange(0, next, Ordering::SeqCst, Ordering::SeqCst)
+            .unwrap();
+
+        let (done_tx, done_rx) = mpsc::channel();
+        thread::scope(|s| {
+            s.spawn(|| done_tx.send(shared.ring().pop()).unwrap());
+            assert!(done_rx.recv_timeout(Duration::from_millis(50)).is_err());
+            // SAFETY: we claimed the slot by the CAS above (invariant 3) and
+            // it is empty (invariant 2).
+            ring.slot(0)
+                .value
+                .with_mut(|p| unsafe { p.write(MaybeUninit::new(9)) });
+            ring.slot(0).stamp.store(1, Ordering::Release);
+            assert_eq!(done_rx.recv_timeout(Duration::from_secs(10)), Ok(Ok(9)));
+        });
+    }
+
+    /// An evicting push never hands back a value a receiver already holds:
+    /// with the slot claimed by a receiver, `force_push` waits and then finds
+    /// room instead of evicting.
+    #[test]
+    fn force_push_does_not_evict_a_claimed_value() {
+        let shared = ring_of_one();
+        let ring = shared.ring();
+        ring.push(1).unwrap();
+        let next = ring.next(0);
+        ring.head
+            .compare_exchange(0, next, Ordering::SeqCst, Ordering::SeqCst)
+            .unwrap();
+
+        let (done_tx, done_rx) = mpsc::channel();
+        thread::scope(|s| {
+            s.spawn(|| done_tx.send(shared.ring().force_push(2)).unwrap());
+            assert!(done_rx.recv_timeout(Duration::from_millis(50)).is_err());
+            ring.slot(0).stamp.store(ring.one_lap, Ordering::Release);
+            assert_eq!(done_rx.recv_timeout(Duration::from_secs(10)), Ok(Ok(None)));
+        });
+        assert_eq!(ring.len(), 1);
+    }
+}

@@ -60,7 +60,11 @@ fn drop_oldest_two_evictors_and_receiver_2s1r_cap2() {
         let left: Vec<usize> = rx.try_iter().map(|v| v.id).collect();
         // FIFO: what is left is in the order it was queued, and 0 before 1.
         assert!(!(left.contains(&0) && left.contains(&1)) || left[0] == 0);
-        let mut all: Vec<usize> = taken.into_iter().chain(evicted.clone()).chain(left).collect();
+        let mut all: Vec<usize> = taken
+            .into_iter()
+            .chain(evicted.clone())
+            .chain(left)
+            .collect();
         all.sort_unstable();
         assert_eq!(all, [0, 1, 10, 20], "taken {taken:?}, evicted {evicted:?}");
         assert_eq!(rx.stats().evicted as usize, evicted.len());
