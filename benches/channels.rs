@@ -62,7 +62,12 @@ fn bench_seq(c: &mut Criterion) {
 }
 
 fn bench_threads(c: &mut Criterion) {
-    for (name, p, cons) in [("spsc", 1, 1), ("mpsc", 4, 1), ("spmc", 1, 4), ("mpmc", 4, 4)] {
+    for (name, p, cons) in [
+        ("spsc", 1, 1),
+        ("mpsc", 4, 1),
+        ("spmc", 1, 4),
+        ("mpmc", 4, 4),
+    ] {
         for cap in [1, 1024] {
             let n = if cap == 1 { 1 << 14 } else { 1 << 16 };
             let mut g = group(c, &format!("{name}/cap{cap}"), n);
@@ -111,5 +116,11 @@ fn bench_lossy(c: &mut Criterion) {
     }
 }
 
-criterion_group!(benches, bench_seq, bench_threads, bench_ping_pong, bench_lossy);
+criterion_group!(
+    benches,
+    bench_seq,
+    bench_threads,
+    bench_ping_pong,
+    bench_lossy
+);
 criterion_main!(benches);

@@ -86,9 +86,19 @@ const CHANNELS: usize = 5;
 
 #[derive(Clone, Copy)]
 enum Work {
-    Seq { cap: usize, n: usize },
-    Threads { cap: usize, p: usize, c: usize, n: usize },
-    PingPong { trips: usize },
+    Seq {
+        cap: usize,
+        n: usize,
+    },
+    Threads {
+        cap: usize,
+        p: usize,
+        c: usize,
+        n: usize,
+    },
+    PingPong {
+        trips: usize,
+    },
 }
 
 impl Work {
@@ -214,16 +224,62 @@ fn main() {
     let k = |n: usize| (n / div).max(64);
 
     let mut works = vec![
-        Work::Seq { cap: 1, n: k(1 << 20) },
-        Work::Seq { cap: 1024, n: k(1 << 21) },
-        Work::Threads { cap: 1, p: 1, c: 1, n: k(1 << 18) },
-        Work::Threads { cap: 1024, p: 1, c: 1, n: k(1 << 21) },
-        Work::Threads { cap: 1, p: 4, c: 1, n: k(1 << 17) },
-        Work::Threads { cap: 1024, p: 4, c: 1, n: k(1 << 20) },
-        Work::Threads { cap: 1, p: 1, c: 4, n: k(1 << 17) },
-        Work::Threads { cap: 1024, p: 1, c: 4, n: k(1 << 20) },
-        Work::Threads { cap: 1, p: 4, c: 4, n: k(1 << 17) },
-        Work::Threads { cap: 1024, p: 4, c: 4, n: k(1 << 20) },
+        Work::Seq {
+            cap: 1,
+            n: k(1 << 20),
+        },
+        Work::Seq {
+            cap: 1024,
+            n: k(1 << 21),
+        },
+        Work::Threads {
+            cap: 1,
+            p: 1,
+            c: 1,
+            n: k(1 << 18),
+        },
+        Work::Threads {
+            cap: 1024,
+            p: 1,
+            c: 1,
+            n: k(1 << 21),
+        },
+        Work::Threads {
+            cap: 1,
+            p: 4,
+            c: 1,
+            n: k(1 << 17),
+        },
+        Work::Threads {
+            cap: 1024,
+            p: 4,
+            c: 1,
+            n: k(1 << 20),
+        },
+        Work::Threads {
+            cap: 1,
+            p: 1,
+            c: 4,
+            n: k(1 << 17),
+        },
+        Work::Threads {
+            cap: 1024,
+            p: 1,
+            c: 4,
+            n: k(1 << 20),
+        },
+        Work::Threads {
+            cap: 1,
+            p: 4,
+            c: 4,
+            n: k(1 << 17),
+        },
+        Work::Threads {
+            cap: 1024,
+            p: 4,
+            c: 4,
+            n: k(1 << 20),
+        },
         Work::PingPong { trips: k(1 << 15) },
     ];
     if let Ok(only) = std::env::var("COMPARE_ONLY") {
@@ -340,7 +396,10 @@ fn report(
         md,
         "| workload | weir | crossbeam | std | flume | kanal | weir/cb | std/cb | flume/cb | kanal/cb | weir/best peer |"
     );
-    let _ = writeln!(md, "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+    let _ = writeln!(
+        md,
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+    );
     for s in samples {
         let mut row = format!("| {} |", s.work.label());
         for i in 0..CHANNELS {

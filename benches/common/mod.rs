@@ -60,35 +60,60 @@ macro_rules! peer {
     };
 }
 
-peer!(Weir, "weir", weir::Sender<usize>, weir::Receiver<usize>,
+peer!(
+    Weir,
+    "weir",
+    weir::Sender<usize>,
+    weir::Receiver<usize>,
     new = weir::bounded::<usize, weir::Block>,
     send = |tx: &weir::Sender<usize>, v| tx.send(v).unwrap(),
     recv = |rx: &weir::Receiver<usize>| rx.recv().ok(),
-    clone_rx = |rx: &weir::Receiver<usize>| Some(rx.clone()));
+    clone_rx = |rx: &weir::Receiver<usize>| Some(rx.clone())
+);
 
-peer!(Crossbeam, "crossbeam", crossbeam_channel::Sender<usize>, crossbeam_channel::Receiver<usize>,
+peer!(
+    Crossbeam,
+    "crossbeam",
+    crossbeam_channel::Sender<usize>,
+    crossbeam_channel::Receiver<usize>,
     new = crossbeam_channel::bounded::<usize>,
     send = |tx: &crossbeam_channel::Sender<usize>, v| tx.send(v).unwrap(),
     recv = |rx: &crossbeam_channel::Receiver<usize>| rx.recv().ok(),
-    clone_rx = |rx: &crossbeam_channel::Receiver<usize>| Some(rx.clone()));
+    clone_rx = |rx: &crossbeam_channel::Receiver<usize>| Some(rx.clone())
+);
 
-peer!(Std, "std", std::sync::mpsc::SyncSender<usize>, std::sync::mpsc::Receiver<usize>,
+peer!(
+    Std,
+    "std",
+    std::sync::mpsc::SyncSender<usize>,
+    std::sync::mpsc::Receiver<usize>,
     new = std::sync::mpsc::sync_channel::<usize>,
     send = |tx: &std::sync::mpsc::SyncSender<usize>, v| tx.send(v).unwrap(),
     recv = |rx: &std::sync::mpsc::Receiver<usize>| rx.recv().ok(),
-    clone_rx = |_: &std::sync::mpsc::Receiver<usize>| None);
+    clone_rx = |_: &std::sync::mpsc::Receiver<usize>| None
+);
 
-peer!(Flume, "flume", flume::Sender<usize>, flume::Receiver<usize>,
+peer!(
+    Flume,
+    "flume",
+    flume::Sender<usize>,
+    flume::Receiver<usize>,
     new = flume::bounded::<usize>,
     send = |tx: &flume::Sender<usize>, v| tx.send(v).unwrap(),
     recv = |rx: &flume::Receiver<usize>| rx.recv().ok(),
-    clone_rx = |rx: &flume::Receiver<usize>| Some(rx.clone()));
+    clone_rx = |rx: &flume::Receiver<usize>| Some(rx.clone())
+);
 
-peer!(Kanal, "kanal", kanal::Sender<usize>, kanal::Receiver<usize>,
+peer!(
+    Kanal,
+    "kanal",
+    kanal::Sender<usize>,
+    kanal::Receiver<usize>,
     new = kanal::bounded::<usize>,
     send = |tx: &kanal::Sender<usize>, v| tx.send(v).unwrap(),
     recv = |rx: &kanal::Receiver<usize>| rx.recv().ok(),
-    clone_rx = |rx: &kanal::Receiver<usize>| Some(rx.clone()));
+    clone_rx = |rx: &kanal::Receiver<usize>| Some(rx.clone())
+);
 
 /// One thread sends `cap` values then receives them, `n` values in all.
 pub fn seq<P: Peer>(cap: usize, n: usize) -> Duration {
@@ -163,7 +188,12 @@ pub fn seq_array_queue(cap: usize, n: usize) -> Duration {
 /// to `consumers` threads that receive until the channel disconnects.
 /// Checks the count, the sum, and FIFO order per producer per consumer.
 /// `None` where the peer has no multi-consumer receiver.
-pub fn threads<P: Peer>(cap: usize, producers: usize, consumers: usize, n: usize) -> Option<Duration> {
+pub fn threads<P: Peer>(
+    cap: usize,
+    producers: usize,
+    consumers: usize,
+    n: usize,
+) -> Option<Duration> {
     let per = n / producers;
     let n = per * producers;
     let (tx, rx) = P::bounded(cap);
@@ -196,7 +226,11 @@ pub fn threads<P: Peer>(cap: usize, producers: usize, consumers: usize, n: usize
             let start = Instant::now();
             while let Some(v) = P::recv(&rx) {
                 let p = v / per;
-                assert!(last[p] == usize::MAX || last[p] < v, "{}: out of order", P::NAME);
+                assert!(
+                    last[p] == usize::MAX || last[p] < v,
+                    "{}: out of order",
+                    P::NAME
+                );
                 last[p] = v;
                 count += 1;
                 sum = sum.wrapping_add(v);
@@ -215,7 +249,12 @@ pub fn threads<P: Peer>(cap: usize, producers: usize, consumers: usize, n: usize
         sum = sum.wrapping_add(x);
     }
     assert_eq!(count, n, "{}: lost or duplicated messages", P::NAME);
-    assert_eq!(sum, n.wrapping_mul(n.wrapping_sub(1)) / 2, "{}: wrong values", P::NAME);
+    assert_eq!(
+        sum,
+        n.wrapping_mul(n.wrapping_sub(1)) / 2,
+        "{}: wrong values",
+        P::NAME
+    );
     Some(end.unwrap() - first.unwrap())
 }
 
