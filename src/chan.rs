@@ -312,7 +312,22 @@ impl<T> Chan<T> {
     }
 
     /// Waits for a value until `deadline` (forever if `None`).
+    ///
+    /// The first attempt is inlined into the caller, as for sending: a value
+    /// that is already there costs no call into the waiting loop.
+    #[inline]
     pub(crate) fn recv_until(&self, deadline: Option<Instant>) -> Result<T, RecvTimeoutError> {
+        match self.try_recv() {
+            Ok(value) => Ok(value),
+            Err(TryRecvError::Disconnected) => Err(RecvTimeoutError::Disconnected),
+            Err(TryRecvError::Empty) => self.recv_waiting(deadline),
+        }
+    }
+
+    /// The waiting loop of `recv_until`, entered once the channel was found
+    /// empty.
+    #[inline(never)]
+    fn recv_waiting(&self, deadline: Option<Instant>) -> Result<T, RecvTimeoutError> {
         let patience = Patience::new();
         let mut timed_out = false;
         loop {
