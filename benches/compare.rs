@@ -196,14 +196,21 @@ impl Samples {
     }
 }
 
-fn lossy_run(i: usize, per: usize, work: u32) -> LossyRun {
+/// Producer counts of the lossy runs: one producer per core on two cores,
+/// then one more producer than there are cores left for the consumer.
+const LOSSY_PRODUCERS: [usize; 2] = [1, 2];
+/// Rounds of `consumer_work` per item: the consumer is several times slower
+/// than the producers, so the ring stays full and every peer must evict or
+/// refuse.
+const LOSSY_WORK: u32 = 40;
+
+fn lossy_run(i: usize, producers: usize, per: usize) -> LossyRun {
     const CAP: usize = 64;
-    const PRODUCERS: usize = 2;
     match i {
-        0 => lossy::<WeirDropOldest>(CAP, PRODUCERS, per, work),
-        1 => lossy::<ArrayQueueForcePush>(CAP, PRODUCERS, per, work),
-        2 => lossy::<WeirDropNewest>(CAP, PRODUCERS, per, work),
-        _ => lossy::<CrossbeamTrySend>(CAP, PRODUCERS, per, work),
+        0 => lossy::<WeirDropOldest>(CAP, producers, per, LOSSY_WORK),
+        1 => lossy::<ArrayQueueForcePush>(CAP, producers, per, LOSSY_WORK),
+        2 => lossy::<WeirDropNewest>(CAP, producers, per, LOSSY_WORK),
+        _ => lossy::<CrossbeamTrySend>(CAP, producers, per, LOSSY_WORK),
     }
 }
 const LOSSY: [&str; 4] = [
@@ -292,11 +299,15 @@ fn main() {
             rates: vec![Vec::new(); PEERS.len()],
         })
         .collect();
-    let lossy_per = k(1 << 18);
-    let lossy_work = 40;
-    let mut lossy_samples: Vec<Vec<LossyRun>> = vec![Vec::new(); LOSSY.len()];
-    let run_lossy = std::env::var("COMPARE_ONLY").is_err();
+    let lossy_total = k(1 << 22);
+    let mut lossy_samples: Vec<Vec<Vec<LossyRun>>> =
+        vec![vec![Vec::new(); LOSSY.len()]; LOSSY_PRODUCERS.len()];
+    let run_lossy = std::env::var("COMPARE_ONLY").map_or(true, |o| o == "lossy");
 
+    if std::env::var("COMPARE_ONLY").is_ok_and(|o| o == "evict") {
+        evict_only(rounds);
+        return;
+    }
     let started = std::time::Instant::now();
     for round in 0..rounds {
         for s in &mut samples {
@@ -308,9 +319,12 @@ fn main() {
             }
         }
         if run_lossy {
-            for j in 0..LOSSY.len() {
-                let i = (j + round) % LOSSY.len();
-                lossy_samples[i].push(lossy_run(i, lossy_per, lossy_work));
+            for (c, &producers) in LOSSY_PRODUCERS.iter().enumerate() {
+                for j in 0..LOSSY.len() {
+                    let i = (j + round) % LOSSY.len();
+                    let run = lossy_run(i, producers, lossy_total / producers);
+                    lossy_samples[c][i].push(run);
+                }
             }
         }
         eprintln!(
@@ -338,6 +352,45 @@ fn main() {
     if let Err(e) = std::fs::write(dir.join("compare.svg"), svg) {
         eprintln!("could not write compare.svg: {e}");
     }
+}
+
+/// Eviction cost alone: two producers force-pushing into a full ring with no
+/// consumer (`COMPARE_ONLY=evict`).
+fn evict_only(rounds: usize) {
+    use std::sync::{Arc, Barrier};
+    fn run<Q: Send + Sync + 'static>(q: Q, f: fn(&Q, usize) -> usize) -> f64 {
+        let q = Arc::new(q);
+        let n = 1 << 21;
+        let b = Arc::new(Barrier::new(2));
+        let hs: Vec<_> = (0..2)
+            .map(|_| {
+                let (q, b) = (q.clone(), b.clone());
+                std::thread::spawn(move || {
+                    b.wait();
+                    let t = std::time::Instant::now();
+                    let mut e = 0;
+                    for v in 0..n {
+                        e += f(&q, v);
+                    }
+                    assert!(e > 0);
+                    t.elapsed()
+                })
+            })
+            .collect();
+        let t = hs.into_iter().map(|h| h.join().unwrap()).max().unwrap();
+        (2 * n) as f64 / t.as_secs_f64() / 1e6
+    }
+    let mut ratios = Vec::new();
+    for _ in 0..rounds {
+        let (tx, rx) = weir::bounded::<usize, weir::DropOldest>(64);
+        let w = run((tx, rx), |q, v| usize::from(q.0.send(v).unwrap().is_some()));
+        let a = run(crossbeam_queue::ArrayQueue::new(64), |q, v| {
+            usize::from(q.force_push(v).is_some())
+        });
+        println!("weir {w:.2} M/s, ArrayQueue {a:.2} M/s, ratio {:.2}", w / a);
+        ratios.push(w / a);
+    }
+    println!("median ratio {:.2}", median(&mut ratios));
 }
 
 // ----- the report -----------------------------------------------------------
@@ -378,7 +431,7 @@ fn fmt_rate(work: &Work, r: f64) -> String {
 
 fn report(
     samples: &[Samples],
-    lossy: &[Vec<LossyRun>],
+    lossy: &[Vec<Vec<LossyRun>>],
     rounds: usize,
     cores: usize,
     cmd: &str,
@@ -461,54 +514,62 @@ fn report(
         }
     }
 
-    if lossy.iter().all(|v| !v.is_empty()) {
+    if lossy.iter().flatten().all(|v| !v.is_empty()) {
         let _ = writeln!(
             md,
-            "\nLossy sends, capacity 64, 2 producers, 1 consumer with fixed work per item \
-             (received + handed back == sent checked every run):\n"
+            "\nLossy sends into capacity 64, one consumer with fixed work per item; \
+             received + handed back == sent is checked every run. Consumer share = \
+             received / sent.\n"
         );
         let _ = writeln!(
             md,
-            "| sender | producer M msg/s | consumer share | consumer M msg/s | handed back |"
+            "| producers | sender | producer M msg/s | consumer share | consumer M msg/s |"
         );
-        let _ = writeln!(md, "|---|---:|---:|---:|---:|");
-        for (i, runs) in lossy.iter().enumerate() {
-            let mut rate: Vec<f64> = runs.iter().map(LossyRun::producer_rate).collect();
-            let mut share: Vec<f64> = runs.iter().map(LossyRun::share).collect();
-            let mut crate_: Vec<f64> = runs
-                .iter()
-                .map(|r| r.received as f64 / r.producer_time.as_secs_f64())
-                .collect();
-            let mut back: Vec<f64> = runs.iter().map(|r| r.handed_back as f64).collect();
+        let _ = writeln!(md, "|---:|---|---:|---:|---:|");
+        for (c, per_peer) in lossy.iter().enumerate() {
+            for (i, runs) in per_peer.iter().enumerate() {
+                let mut rate: Vec<f64> = runs.iter().map(LossyRun::producer_rate).collect();
+                let mut share: Vec<f64> = runs.iter().map(LossyRun::share).collect();
+                let mut consumed: Vec<f64> = runs
+                    .iter()
+                    .map(|r| r.received as f64 / r.producer_time.as_secs_f64())
+                    .collect();
+                let _ = writeln!(
+                    md,
+                    "| {} | {} | {:.2} | {:.2}% | {:.2} |",
+                    LOSSY_PRODUCERS[c],
+                    LOSSY[i],
+                    median(&mut rate) / 1e6,
+                    median(&mut share) * 100.0,
+                    median(&mut consumed) / 1e6,
+                );
+            }
+        }
+        let _ = writeln!(md, "\nMedians of per-round ratios:\n");
+        let _ = writeln!(
+            md,
+            "| producers | producer rate, weir DropOldest / force_push | consumer share, weir DropOldest / weir DropNewest | consumer share, force_push / weir DropNewest | producer rate, weir DropNewest / crossbeam try_send |"
+        );
+        let _ = writeln!(md, "|---:|---:|---:|---:|---:|");
+        for (c, runs) in lossy.iter().enumerate() {
+            let ratio = |a: usize, b: usize, f: fn(&LossyRun) -> f64| {
+                let mut v: Vec<f64> = runs[a]
+                    .iter()
+                    .zip(&runs[b])
+                    .map(|(x, y)| f(x) / f(y))
+                    .collect();
+                median(&mut v)
+            };
             let _ = writeln!(
                 md,
-                "| {} | {:.2} | {:.1}% | {:.2} | {:.0} |",
-                LOSSY[i],
-                median(&mut rate) / 1e6,
-                median(&mut share) * 100.0,
-                median(&mut crate_) / 1e6,
-                median(&mut back)
+                "| {} | {:.2}x | {:.2}x | {:.2}x | {:.2}x |",
+                LOSSY_PRODUCERS[c],
+                ratio(0, 1, LossyRun::producer_rate),
+                ratio(0, 2, LossyRun::share),
+                ratio(1, 2, LossyRun::share),
+                ratio(2, 3, LossyRun::producer_rate),
             );
         }
-        let ratio = |a: usize, b: usize, f: fn(&LossyRun) -> f64| {
-            let mut v: Vec<f64> = lossy[a]
-                .iter()
-                .zip(&lossy[b])
-                .map(|(x, y)| f(x) / f(y))
-                .collect();
-            median(&mut v)
-        };
-        let _ = writeln!(
-            md,
-            "\nweir DropOldest / ArrayQueue::force_push producer throughput: {:.2}x; \
-             consumer share, weir DropOldest / weir DropNewest: {:.2}x; \
-             ArrayQueue::force_push / weir DropNewest: {:.2}x; \
-             weir DropNewest / crossbeam try_send producer throughput: {:.2}x (medians of per-round ratios).",
-            ratio(0, 1, LossyRun::producer_rate),
-            ratio(0, 2, LossyRun::share),
-            ratio(1, 2, LossyRun::share),
-            ratio(2, 3, LossyRun::producer_rate),
-        );
     }
 
     let _ = writeln!(md, "\n{}", sizes());
