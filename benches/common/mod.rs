@@ -11,7 +11,7 @@
 
 use std::collections::VecDeque;
 use std::hint::black_box;
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Barrier};
 use std::thread;
 use std::time::{Duration, Instant};
@@ -450,10 +450,15 @@ pub fn consumer_work(v: usize, rounds: u32) -> usize {
 pub fn lossy<L: Lossy>(cap: usize, producers: usize, per_producer: usize, work: u32) -> LossyRun {
     let (tx, rx) = L::bounded(cap, producers);
     let barrier = Arc::new(Barrier::new(producers + 1));
+    // Producers start only once the consumer runs: otherwise a short run can
+    // end before the scheduler gives the consumer a core at all.
+    let consumer_running = Arc::new(AtomicBool::new(false));
     let consumer = {
         let barrier = barrier.clone();
+        let running = consumer_running.clone();
         thread::spawn(move || {
             barrier.wait();
+            running.store(true, Ordering::Release);
             let (mut count, mut acc) = (0usize, 0usize);
             while let Some(v) = L::recv(&rx) {
                 acc = acc.wrapping_add(consumer_work(v, work));
@@ -467,8 +472,12 @@ pub fn lossy<L: Lossy>(cap: usize, producers: usize, per_producer: usize, work: 
     for _ in 0..producers {
         let tx = tx.clone();
         let barrier = barrier.clone();
+        let running = consumer_running.clone();
         handles.push(thread::spawn(move || {
             barrier.wait();
+            while !running.load(Ordering::Acquire) {
+                thread::yield_now();
+            }
             let start = Instant::now();
             let mut handed_back = 0;
             for v in 0..per_producer {
