@@ -625,13 +625,15 @@ fn chart(samples: &[Samples], rounds: usize, cores: usize, cmd: &str) -> String 
         .iter()
         .flat_map(|s| SHOWN.iter().filter_map(|&i| s.median_ratio(i)))
         .fold(1.0f64, f64::max);
-    let scale_max = (max * 1.1).ceil().max(2.0);
+    // Bars past 4x are clipped (their value is still printed), so that one
+    // outlier does not flatten every other bar.
+    let scale_max = (max * 1.1).ceil().clamp(2.0, 4.0);
     let x = |r: f64| left + width * (r / scale_max);
     let mut svg = String::new();
     let _ = writeln!(
         svg,
         r#"<svg xmlns="http://www.w3.org/2000/svg" width="{}" height="{height}" font-family="sans-serif" font-size="11">"#,
-        left + width + 60.0
+        left + width + 70.0
     );
     let _ = writeln!(
         svg,
@@ -639,7 +641,7 @@ fn chart(samples: &[Samples], rounds: usize, cores: usize, cmd: &str) -> String 
     );
     let _ = writeln!(
         svg,
-        r#"<text x="10" y="18" font-size="14" font-weight="bold">Throughput relative to crossbeam-channel (1.0 = crossbeam; higher is better)</text>"#
+        r#"<text x="10" y="18" font-size="14" font-weight="bold">Throughput relative to crossbeam-channel (1.0 = crossbeam; higher is better; bars clipped at 4x)</text>"#
     );
     let _ = writeln!(
         svg,
@@ -671,10 +673,10 @@ fn chart(samples: &[Samples], rounds: usize, cores: usize, cmd: &str) -> String 
                 let _ = writeln!(
                     svg,
                     r#"<rect x="{left}" y="{y}" width="{:.1}" height="{}" fill="{}"/><text x="{:.1}" y="{}" font-size="9">{r:.2}</text>"#,
-                    (x(r) - left).max(0.5),
+                    (x(r.min(scale_max)) - left).max(0.5),
                     bar - 2.0,
                     COLORS[i],
-                    x(r) + 3.0,
+                    x(r.min(scale_max)) + 3.0,
                     y + bar - 3.0
                 );
             }
