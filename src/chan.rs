@@ -8,9 +8,10 @@
 //! empty ring ever wait. Each retries between yields for a while (see
 //! `Patience` in the sync facade for how long), then parks on its wait point;
 //! every successful push notifies the receivers' wait point and every
-//! successful pop the senders', which costs one load when nobody sleeps. A disconnect wakes everyone. A thread woken for any reason
-//! (a notify, a timeout, a spurious wakeup) retries its operation before it
-//! looks at its deadline, so a notify that races a timeout is never swallowed.
+//! successful pop the senders', which costs one load when nobody sleeps. A
+//! disconnect wakes everyone. A thread woken for any reason (a notify, a
+//! timeout, a spurious wakeup) retries its operation before it looks at its
+//! deadline, so a notify that races a timeout is never swallowed.
 
 use std::time::Instant;
 
