@@ -5,12 +5,13 @@
 //! # Waiting
 //!
 //! Only a [`Block`](crate::Block) sender on a full ring and a receiver on an
-//! empty ring ever wait. Each retries, spins and yields with a `Backoff`, then
-//! parks on its wait point; every successful push notifies the receivers'
-//! wait point and every successful pop the senders', which costs one load when
-//! nobody sleeps. A disconnect wakes everyone. A thread woken for any reason
-//! (a notify, a timeout, a spurious wakeup) retries its operation before it
-//! looks at its deadline, so a notify that races a timeout is never swallowed.
+//! empty ring ever wait. Each retries between yields for a while (see
+//! `Patience` in the sync facade for how long), then parks on its wait point;
+//! every successful push notifies the receivers' wait point and every
+//! successful pop the senders', which costs one load when nobody sleeps. A
+//! disconnect wakes everyone. A thread woken for any reason (a notify, a
+//! timeout, a spurious wakeup) retries its operation before it looks at its
+//! deadline, so a notify that races a timeout is never swallowed.
 
 use std::time::Instant;
 
@@ -23,7 +24,7 @@ use crate::error::{
 use crate::park::{WaitPoint, Wake};
 use crate::pressure::{Pressure, Stats, Thresholds};
 use crate::ring::{PopError, PushError, Ring, RingError, Shared};
-use crate::sync::{AtomicUsize, Backoff, Ordering};
+use crate::sync::{AtomicUsize, Ordering, Patience};
 
 /// Counters of values handed back or thrown away, on a cache line of their
 /// own so the hot indices never share it.
@@ -210,7 +211,7 @@ impl<T> Chan<T> {
         mut value: T,
         deadline: Option<Instant>,
     ) -> Result<(), SendTimeoutError<T>> {
-        let backoff = Backoff::new();
+        let patience = Patience::new();
         let mut timed_out = false;
         loop {
             match self.ring().push(value) {
@@ -224,8 +225,7 @@ impl<T> Chan<T> {
             if timed_out || deadline_passed(deadline) {
                 return Err(SendTimeoutError::Timeout(value));
             }
-            if !backoff.is_completed() {
-                backoff.snooze();
+            if patience.step() {
                 continue;
             }
             let ring = self.ring();
@@ -313,8 +313,23 @@ impl<T> Chan<T> {
     }
 
     /// Waits for a value until `deadline` (forever if `None`).
+    ///
+    /// The first attempt is inlined into the caller, as for sending: a value
+    /// that is already there costs no call into the waiting loop.
+    #[inline]
     pub(crate) fn recv_until(&self, deadline: Option<Instant>) -> Result<T, RecvTimeoutError> {
-        let backoff = Backoff::new();
+        match self.try_recv() {
+            Ok(value) => Ok(value),
+            Err(TryRecvError::Disconnected) => Err(RecvTimeoutError::Disconnected),
+            Err(TryRecvError::Empty) => self.recv_waiting(deadline),
+        }
+    }
+
+    /// The waiting loop of `recv_until`, entered once the channel was found
+    /// empty.
+    #[inline(never)]
+    fn recv_waiting(&self, deadline: Option<Instant>) -> Result<T, RecvTimeoutError> {
+        let patience = Patience::new();
         let mut timed_out = false;
         loop {
             match self.try_recv() {
@@ -325,8 +340,7 @@ impl<T> Chan<T> {
             if timed_out || deadline_passed(deadline) {
                 return Err(RecvTimeoutError::Timeout);
             }
-            if !backoff.is_completed() {
-                backoff.snooze();
+            if patience.step() {
                 continue;
             }
             let ring = self.ring();

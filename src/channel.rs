@@ -143,6 +143,7 @@ impl Builder {
     ///     Err(BuildError::CapacityTooLarge(_))
     /// ));
     /// ```
+    #[allow(clippy::type_complexity)] // a pair of handles, as `bounded` returns
     pub fn build<T, P: Policy>(self) -> Result<(Sender<T, P>, Receiver<T, P>), BuildError> {
         let chan = Chan::new(self.config)?;
         let receiver_chan = chan.first_receiver();
@@ -494,6 +495,56 @@ impl<T, P: Policy> Receiver<T, P> {
     /// ```
     pub fn recv_deadline(&self, deadline: Instant) -> Result<T, RecvTimeoutError> {
         self.chan.recv_until(Some(deadline))
+    }
+
+    /// Waits for a value, then takes every value available at once, up to
+    /// `max` in all, appending them to `batch` oldest first. Returns how many
+    /// were taken: at least one, unless `max` is 0.
+    ///
+    /// For consumers that do better work in batches (a database insert, a
+    /// write call): the batch is as large as the backlog, so it grows under
+    /// pressure and shrinks to single values when the consumer keeps up.
+    ///
+    /// # Errors
+    ///
+    /// [`RecvError`] once every sender is gone and the channel is empty.
+    ///
+    /// ```
+    /// let (tx, rx) = weir::bounded::<u32, weir::Block>(8);
+    /// for i in 0..5 {
+    ///     tx.send(i).unwrap();
+    /// }
+    /// let mut batch = Vec::new();
+    /// assert_eq!(rx.recv_batch(&mut batch, 3), Ok(3));
+    /// assert_eq!(rx.recv_batch(&mut batch, 3), Ok(2));
+    /// assert_eq!(batch, [0, 1, 2, 3, 4]);
+    /// drop(tx);
+    /// assert_eq!(rx.recv_batch(&mut batch, 3), Err(weir::RecvError));
+    /// ```
+    pub fn recv_batch(&self, batch: &mut Vec<T>, max: usize) -> Result<usize, RecvError> {
+        if max == 0 {
+            return Ok(0);
+        }
+        batch.push(self.recv()?);
+        Ok(1 + self.try_recv_batch(batch, max - 1))
+    }
+
+    /// Takes the values available now, up to `max`, appending them to
+    /// `batch` oldest first; never waits. Returns how many were taken.
+    ///
+    /// ```
+    /// let (tx, rx) = weir::bounded::<u32, weir::Block>(8);
+    /// tx.send(1).unwrap();
+    /// tx.send(2).unwrap();
+    /// let mut batch = Vec::with_capacity(8);
+    /// assert_eq!(rx.try_recv_batch(&mut batch, 8), 2);
+    /// assert_eq!(rx.try_recv_batch(&mut batch, 8), 0);
+    /// assert_eq!(batch, [1, 2]);
+    /// ```
+    pub fn try_recv_batch(&self, batch: &mut Vec<T>, max: usize) -> usize {
+        let before = batch.len();
+        batch.extend(self.try_iter().take(max));
+        batch.len() - before
     }
 
     /// An iterator that waits for each value and ends once every sender is

@@ -88,3 +88,8 @@ pub use error::{
 };
 pub use policy::{Block, DropNewest, DropOldest, Policy, Sample, SendOutcome};
 pub use pressure::{Pressure, Stats};
+
+/// The README's examples, compiled and run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

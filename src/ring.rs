@@ -282,9 +282,7 @@ impl<T> Ring<T> {
                     Ok(_) => {
                         // SAFETY: the CAS gave us the slot (invariant 3) and
                         // its stamp says it is full (invariant 2).
-                        let value = slot
-                            .value
-                            .with(|p| unsafe { ptr::read(p).assume_init() });
+                        let value = slot.value.with(|p| unsafe { ptr::read(p).assume_init() });
                         // Free the slot for the next lap; pairs with the
                         // Acquire stamp load of the next push here.
                         slot.stamp
@@ -598,10 +596,7 @@ impl<H, T> Shared<H, T> {
         unsafe {
             let inner = self.ptr.as_ptr();
             let cap = (*inner).ring.cap;
-            let _free_memory = FreeOnDrop::<H, T> {
-                ptr: self.ptr,
-                cap,
-            };
+            let _free_memory = FreeOnDrop::<H, T> { ptr: self.ptr, cap };
             (*inner).ring.drop_values();
             let mut slots = (*inner).ring.slots.as_ptr();
             for _ in 0..cap {
@@ -654,5 +649,97 @@ impl<H, T> Drop for Shared<H, T> {
         }
         fence(Ordering::Acquire);
         self.free();
+    }
+}
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    //! White-box checks of the rule that `push` never reports `Full` and
+    //! `pop` never reports `Empty` while another thread is between claiming a
+    //! slot and finishing with it. The test plays that other thread by hand,
+    //! stopping it exactly between its CAS and its stamp store, which no
+    //! black-box test can arrange.
+
+    use super::*;
+    use std::sync::mpsc;
+    use std::thread;
+    use std::time::Duration;
+
+    fn ring_of_one() -> Shared<(), u32> {
+        Shared::new(1, ()).unwrap()
+    }
+
+    /// A receiver has claimed the only value (head moved) but not freed the
+    /// slot. A push must wait for it, not report `Full`.
+    #[test]
+    fn push_waits_out_a_claimed_pop_instead_of_reporting_full() {
+        let shared = ring_of_one();
+        let ring = shared.ring();
+        ring.push(1).unwrap();
+        // Claim position 0 as `pop` would, and stop there.
+        let next = ring.next(0);
+        ring.head
+            .compare_exchange(0, next, Ordering::SeqCst, Ordering::SeqCst)
+            .unwrap();
+
+        let (done_tx, done_rx) = mpsc::channel();
+        thread::scope(|s| {
+            s.spawn(|| done_tx.send(shared.ring().push(2).map_err(|_| ())).unwrap());
+            // The push cannot finish while the slot is claimed.
+            assert!(done_rx.recv_timeout(Duration::from_millis(50)).is_err());
+            // Finish the pop: the value is a `u32`, nothing to drop.
+            ring.slot(0).stamp.store(ring.one_lap, Ordering::Release);
+            assert_eq!(done_rx.recv_timeout(Duration::from_secs(10)), Ok(Ok(())));
+        });
+        assert_eq!(ring.pop(), Ok(2));
+    }
+
+    /// A sender has claimed a slot (tail moved) but not published it. A pop
+    /// must wait for it, not report `Empty`.
+    #[test]
+    fn pop_waits_out_a_claimed_push_instead_of_reporting_empty() {
+        let shared = ring_of_one();
+        let ring = shared.ring();
+        // Claim position 0 as `push` would, and stop there.
+        let next = ring.next(0);
+        ring.tail
+            .compare_exchange(0, next, Ordering::SeqCst, Ordering::SeqCst)
+            .unwrap();
+
+        let (done_tx, done_rx) = mpsc::channel();
+        thread::scope(|s| {
+            s.spawn(|| done_tx.send(shared.ring().pop()).unwrap());
+            assert!(done_rx.recv_timeout(Duration::from_millis(50)).is_err());
+            // SAFETY: we claimed the slot by the CAS above (invariant 3) and
+            // it is empty (invariant 2).
+            ring.slot(0)
+                .value
+                .with_mut(|p| unsafe { p.write(MaybeUninit::new(9)) });
+            ring.slot(0).stamp.store(1, Ordering::Release);
+            assert_eq!(done_rx.recv_timeout(Duration::from_secs(10)), Ok(Ok(9)));
+        });
+    }
+
+    /// An evicting push never hands back a value a receiver already holds:
+    /// with the slot claimed by a receiver, `force_push` waits and then finds
+    /// room instead of evicting.
+    #[test]
+    fn force_push_does_not_evict_a_claimed_value() {
+        let shared = ring_of_one();
+        let ring = shared.ring();
+        ring.push(1).unwrap();
+        let next = ring.next(0);
+        ring.head
+            .compare_exchange(0, next, Ordering::SeqCst, Ordering::SeqCst)
+            .unwrap();
+
+        let (done_tx, done_rx) = mpsc::channel();
+        thread::scope(|s| {
+            s.spawn(|| done_tx.send(shared.ring().force_push(2)).unwrap());
+            assert!(done_rx.recv_timeout(Duration::from_millis(50)).is_err());
+            ring.slot(0).stamp.store(ring.one_lap, Ordering::Release);
+            assert_eq!(done_rx.recv_timeout(Duration::from_secs(10)), Ok(Ok(None)));
+        });
+        assert_eq!(ring.len(), 1);
     }
 }

@@ -52,7 +52,11 @@ fn two_senders_one_receiver<P: Policy>(capacity: usize) {
         let mut all = received.clone();
         all.extend(&handed_back);
         all.sort_unstable();
-        assert_eq!(all, [0, 1, 10], "received {received:?}, handed back {handed_back:?}");
+        assert_eq!(
+            all,
+            [0, 1, 10],
+            "received {received:?}, handed back {handed_back:?}"
+        );
         assert_eq!(count(&drops), 3);
         let stats = rx.stats();
         assert_eq!(stats.received as usize, received.len());

@@ -1,0 +1,383 @@
+//! Property tests: random single-threaded sequences of operations on every
+//! policy, checked step by step against a sequential model built on a
+//! `VecDeque` and written from the documentation, not from the code: every
+//! result, `len`, `utilization`, `pressure` and `stats` after each step.
+
+use std::collections::VecDeque;
+use std::time::Duration;
+
+use proptest::prelude::*;
+use weir::{
+    Block, DropNewest, DropOldest, Policy, Pressure, Receiver, RecvTimeoutError, SampleError,
+    SendError, SendTimeoutError, Sender, Stats, TryRecvError, TrySendError,
+};
+
+/// What a send did, in one vocabulary for every policy.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Outcome {
+    Queued,
+    Evicted(u32),
+    Refused(u32),
+    SampledOut(u32),
+    Disconnected(u32),
+    TimedOut(u32),
+}
+
+/// Each policy's `send`, translated into `Outcome`. `Block` would wait on a
+/// full channel, which a single thread cannot survive, so when the model says
+/// the channel is full it sends with a zero timeout instead.
+trait Harness: Policy {
+    fn send_outcome(tx: &Sender<u32, Self>, value: u32, model_full: bool) -> Outcome;
+}
+
+impl Harness for Block {
+    fn send_outcome(tx: &Sender<u32, Self>, value: u32, model_full: bool) -> Outcome {
+        if model_full {
+            match tx.send_timeout(value, Duration::ZERO) {
+                Ok(()) => Outcome::Queued,
+                Err(SendTimeoutError::Timeout(v)) => Outcome::TimedOut(v),
+                Err(SendTimeoutError::Disconnected(v)) => Outcome::Disconnected(v),
+            }
+        } else {
+            match tx.send(value) {
+                Ok(()) => Outcome::Queued,
+                Err(SendError(v)) => Outcome::Disconnected(v),
+            }
+        }
+    }
+}
+
+impl Harness for DropOldest {
+    fn send_outcome(tx: &Sender<u32, Self>, value: u32, _: bool) -> Outcome {
+        match tx.send(value) {
+            Ok(None) => Outcome::Queued,
+            Ok(Some(old)) => Outcome::Evicted(old),
+            Err(SendError(v)) => Outcome::Disconnected(v),
+        }
+    }
+}
+
+impl Harness for DropNewest {
+    fn send_outcome(tx: &Sender<u32, Self>, value: u32, _: bool) -> Outcome {
+        from_try(tx.send(value))
+    }
+}
+
+impl Harness for weir::Sample {
+    fn send_outcome(tx: &Sender<u32, Self>, value: u32, _: bool) -> Outcome {
+        match tx.send(value) {
+            Ok(()) => Outcome::Queued,
+            Err(SampleError::SampledOut(v)) => Outcome::SampledOut(v),
+            Err(SampleError::Full(v)) => Outcome::Refused(v),
+            Err(SampleError::Disconnected(v)) => Outcome::Disconnected(v),
+        }
+    }
+}
+
+fn from_try(result: Result<(), TrySendError<u32>>) -> Outcome {
+    match result {
+        Ok(()) => Outcome::Queued,
+        Err(TrySendError::Full(v)) => Outcome::Refused(v),
+        Err(TrySendError::Disconnected(v)) => Outcome::Disconnected(v),
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Block,
+    DropOldest,
+    DropNewest,
+    Sample,
+}
+
+/// The sequential model, from the crate's documentation.
+#[derive(Debug)]
+struct Model {
+    kind: Kind,
+    queue: VecDeque<u32>,
+    cap: usize,
+    low: usize,
+    high: usize,
+    sample_every: usize,
+    offered_under_pressure: usize,
+    senders: usize,
+    receivers: usize,
+    disconnected: bool,
+    stats: Stats,
+}
+
+impl Model {
+    fn full(&self) -> bool {
+        self.queue.len() == self.cap
+    }
+
+    fn push(&mut self, value: u32) -> Outcome {
+        self.queue.push_back(value);
+        self.stats.sent += 1;
+        Outcome::Queued
+    }
+
+    fn try_send(&mut self, value: u32) -> Outcome {
+        if self.disconnected {
+            Outcome::Disconnected(value)
+        } else if self.full() {
+            self.stats.refused += 1;
+            Outcome::Refused(value)
+        } else {
+            self.push(value)
+        }
+    }
+
+    fn send(&mut self, value: u32) -> Outcome {
+        match self.kind {
+            Kind::Block if self.disconnected => Outcome::Disconnected(value),
+            Kind::Block if self.full() => Outcome::TimedOut(value),
+            Kind::Block => self.push(value),
+            Kind::DropOldest if self.disconnected => Outcome::Disconnected(value),
+            Kind::DropOldest if self.full() => {
+                let old = self.queue.pop_front().unwrap();
+                self.stats.evicted += 1;
+                self.push(value);
+                Outcome::Evicted(old)
+            }
+            Kind::DropOldest => self.push(value),
+            Kind::DropNewest => self.try_send(value),
+            Kind::Sample => {
+                if self.queue.len() >= self.low {
+                    let k = self.offered_under_pressure;
+                    self.offered_under_pressure += 1;
+                    if k % self.sample_every != 0 {
+                        if self.disconnected {
+                            return Outcome::Disconnected(value);
+                        }
+                        self.stats.sampled_out += 1;
+                        return Outcome::SampledOut(value);
+                    }
+                }
+                self.try_send(value)
+            }
+        }
+    }
+
+    fn try_recv(&mut self) -> Result<u32, TryRecvError> {
+        match self.queue.pop_front() {
+            Some(v) => {
+                self.stats.received += 1;
+                Ok(v)
+            }
+            None if self.disconnected => Err(TryRecvError::Disconnected),
+            None => Err(TryRecvError::Empty),
+        }
+    }
+
+    fn pressure(&self) -> Pressure {
+        let len = self.queue.len();
+        if self.senders == 0 && len > 0 {
+            Pressure::Draining
+        } else if len == self.cap {
+            Pressure::Full
+        } else if len >= self.high {
+            Pressure::Critical
+        } else if len >= self.low {
+            Pressure::Elevated
+        } else {
+            Pressure::Normal
+        }
+    }
+
+    fn drop_sender(&mut self) {
+        self.senders -= 1;
+        if self.senders == 0 {
+            self.disconnected = true;
+        }
+    }
+
+    fn drop_receiver(&mut self) {
+        self.receivers -= 1;
+        if self.receivers == 0 {
+            self.disconnected = true;
+            self.stats.discarded += self.queue.len() as u64;
+            self.queue.clear();
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+enum Op {
+    Send(u32),
+    TrySend(u32),
+    TryRecv,
+    RecvTimeoutZero,
+    CloneSender,
+    DropSender,
+    CloneReceiver,
+    DropReceiver,
+}
+
+fn op() -> impl Strategy<Value = Op> {
+    prop_oneof![
+        6 => any::<u32>().prop_map(Op::Send),
+        2 => any::<u32>().prop_map(Op::TrySend),
+        4 => Just(Op::TryRecv),
+        1 => Just(Op::RecvTimeoutZero),
+        1 => Just(Op::CloneSender),
+        1 => Just(Op::DropSender),
+        1 => Just(Op::CloneReceiver),
+        1 => Just(Op::DropReceiver),
+    ]
+}
+
+fn watermarks() -> impl Strategy<Value = (f64, f64)> {
+    let points = prop::sample::select(vec![0.0, 0.1, 0.25, 0.5, 0.75, 0.8, 0.9, 1.0]);
+    (points.clone(), points).prop_map(|(a, b)| if a <= b { (a, b) } else { (b, a) })
+}
+
+/// `ceil(fraction * cap)`, as the builder documents.
+fn items(fraction: f64, cap: usize) -> usize {
+    ((fraction * cap as f64).ceil() as usize).min(cap)
+}
+
+fn check<P: Harness>(
+    kind: Kind,
+    cap: usize,
+    (low, high): (f64, f64),
+    sample_every: usize,
+    ops: &[Op],
+) -> Result<(), TestCaseError> {
+    let (tx, rx) = weir::Builder::new(cap)
+        .watermarks(low, high)
+        .sample_rate(sample_every)
+        .build::<u32, P>()
+        .unwrap();
+    let mut senders = vec![tx];
+    let mut receivers: Vec<Receiver<u32, P>> = vec![rx];
+    let mut model = Model {
+        kind,
+        queue: VecDeque::new(),
+        cap,
+        low: items(low, cap),
+        high: items(high, cap),
+        sample_every,
+        offered_under_pressure: 0,
+        senders: 1,
+        receivers: 1,
+        disconnected: false,
+        stats: Stats::default(),
+    };
+
+    for (step, op) in ops.iter().enumerate() {
+        match *op {
+            Op::Send(v) => {
+                if let Some(tx) = senders.first() {
+                    let got = P::send_outcome(tx, v, model.full());
+                    prop_assert_eq!(got, model.send(v), "step {} {:?}", step, op);
+                }
+            }
+            Op::TrySend(v) => {
+                if let Some(tx) = senders.first() {
+                    prop_assert_eq!(from_try(tx.try_send(v)), model.try_send(v), "step {}", step);
+                }
+            }
+            Op::TryRecv => {
+                if let Some(rx) = receivers.first() {
+                    prop_assert_eq!(rx.try_recv(), model.try_recv(), "step {}", step);
+                }
+            }
+            Op::RecvTimeoutZero => {
+                if let Some(rx) = receivers.first() {
+                    let expected = model.try_recv().map_err(|e| match e {
+                        TryRecvError::Empty => RecvTimeoutError::Timeout,
+                        TryRecvError::Disconnected => RecvTimeoutError::Disconnected,
+                    });
+                    prop_assert_eq!(rx.recv_timeout(Duration::ZERO), expected, "step {}", step);
+                }
+            }
+            Op::CloneSender => {
+                if let Some(tx) = senders.first() {
+                    senders.push(tx.clone());
+                    model.senders += 1;
+                }
+            }
+            Op::DropSender => {
+                if senders.pop().is_some() {
+                    model.drop_sender();
+                }
+            }
+            Op::CloneReceiver => {
+                if let Some(rx) = receivers.first() {
+                    receivers.push(rx.clone());
+                    model.receivers += 1;
+                }
+            }
+            Op::DropReceiver => {
+                if receivers.pop().is_some() {
+                    model.drop_receiver();
+                }
+            }
+        }
+
+        // Observe from whichever end is still held.
+        let (len, utilization, pressure, stats, disconnected) =
+            match (senders.first(), receivers.first()) {
+                (Some(tx), _) => (
+                    tx.len(),
+                    tx.utilization(),
+                    tx.pressure(),
+                    tx.stats(),
+                    tx.is_disconnected(),
+                ),
+                (None, Some(rx)) => (
+                    rx.len(),
+                    rx.utilization(),
+                    rx.pressure(),
+                    rx.stats(),
+                    rx.is_disconnected(),
+                ),
+                (None, None) => return Ok(()),
+            };
+        prop_assert_eq!(len, model.queue.len(), "len after step {} {:?}", step, op);
+        prop_assert_eq!(utilization, model.queue.len() as f64 / cap as f64);
+        prop_assert_eq!(pressure, model.pressure(), "pressure after step {} {:?}", step, op);
+        prop_assert_eq!(stats, model.stats, "stats after step {} {:?}", step, op);
+        prop_assert_eq!(disconnected, model.disconnected);
+        if let Some(tx) = senders.first() {
+            prop_assert_eq!(tx.low_watermark(), model.low);
+            prop_assert_eq!(tx.high_watermark(), model.high);
+            prop_assert_eq!(tx.is_full(), model.full());
+            prop_assert_eq!(tx.is_empty(), model.queue.is_empty());
+        }
+    }
+    Ok(())
+}
+
+fn config() -> ProptestConfig {
+    ProptestConfig::with_cases(if cfg!(miri) { 4 } else { 256 })
+}
+
+proptest! {
+    #![proptest_config(config())]
+
+    #[test]
+    fn block_matches_model(cap in 1usize..=9, w in watermarks(), n in 1usize..=4,
+                           ops in prop::collection::vec(op(), 0..60)) {
+        check::<Block>(Kind::Block, cap, w, n, &ops)?;
+    }
+
+    #[test]
+    fn drop_oldest_matches_model(cap in 1usize..=9, w in watermarks(), n in 1usize..=4,
+                                 ops in prop::collection::vec(op(), 0..60)) {
+        check::<DropOldest>(Kind::DropOldest, cap, w, n, &ops)?;
+    }
+
+    #[test]
+    fn drop_newest_matches_model(cap in 1usize..=9, w in watermarks(), n in 1usize..=4,
+                                 ops in prop::collection::vec(op(), 0..60)) {
+        check::<DropNewest>(Kind::DropNewest, cap, w, n, &ops)?;
+    }
+
+    #[test]
+    fn sample_matches_model(cap in 1usize..=9, w in watermarks(), n in 1usize..=4,
+                            ops in prop::collection::vec(op(), 0..60)) {
+        check::<weir::Sample>(Kind::Sample, cap, w, n, &ops)?;
+    }
+}
