@@ -141,6 +141,9 @@ fn unbounded_many_senders_across_blocks() {
     }
 }
 
+/// Sends through any flavour's sender, handing the value back on failure.
+type SendFn = Arc<dyn Fn(Tracked) -> Result<(), Tracked> + Send + Sync>;
+
 /// The receiver goes while senders are mid-send: every value is received,
 /// handed back, or dropped by the channel, exactly once, in every flavour.
 #[test]
@@ -150,17 +153,16 @@ fn receiver_dropped_mid_stream_accounts_for_every_value() {
         for bound in [None, Some(0), Some(1), Some(5)] {
             let drops = Arc::new(AtomicUsize::new(0));
             let created = Arc::new(AtomicUsize::new(0));
-            let (send, rx): (Arc<dyn Fn(Tracked) -> Result<(), Tracked> + Send + Sync>, _) =
-                match bound {
-                    None => {
-                        let (tx, rx) = mpsc::channel();
-                        (Arc::new(move |v| tx.send(v).map_err(|e| e.0)), rx)
-                    }
-                    Some(b) => {
-                        let (tx, rx) = mpsc::sync_channel(b);
-                        (Arc::new(move |v| tx.send(v).map_err(|e| e.0)), rx)
-                    }
-                };
+            let (send, rx): (SendFn, _) = match bound {
+                None => {
+                    let (tx, rx) = mpsc::channel();
+                    (Arc::new(move |v| tx.send(v).map_err(|e| e.0)), rx)
+                }
+                Some(b) => {
+                    let (tx, rx) = mpsc::sync_channel(b);
+                    (Arc::new(move |v| tx.send(v).map_err(|e| e.0)), rx)
+                }
+            };
             let handles: Vec<_> = (0..2)
                 .map(|_| {
                     let (send, drops, created) = (send.clone(), drops.clone(), created.clone());

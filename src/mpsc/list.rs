@@ -66,7 +66,7 @@ use crossbeam_utils::CachePadded;
 
 use super::facade::{Arc, AtomicPtr};
 use crate::park::{WaitPoint, Wake};
-use crate::sync::{Backoff, InFlight, Ordering, UnsafeCell};
+use crate::sync::{Backoff, InFlight, Ordering, Patience, UnsafeCell};
 
 /// Indices per block: `BLOCK_CAP` slots and the one offset that marks an
 /// install in progress. Loom explores every interleaving of every operation,
@@ -357,7 +357,7 @@ impl<T> Receiver<T> {
 
     /// Takes a value, waiting until `deadline` (forever if `None`).
     pub(crate) fn recv(&self, deadline: Option<Instant>) -> Result<T, RecvFailed> {
-        let backoff = Backoff::new();
+        let patience = Patience::new();
         let mut timed_out = false;
         loop {
             match self.try_recv() {
@@ -368,8 +368,7 @@ impl<T> Receiver<T> {
             if timed_out || super::deadline_passed(deadline) {
                 return Err(RecvFailed::Timeout);
             }
-            if !backoff.is_completed() {
-                backoff.snooze();
+            if patience.step() {
                 continue;
             }
             let head = self.head.get();

@@ -62,7 +62,7 @@ use std::time::Instant;
 
 use super::facade::Arc;
 use crate::park::{WaitPoint, Wake};
-use crate::sync::{AtomicUsize, Backoff, Ordering, UnsafeCell};
+use crate::sync::{AtomicUsize, Ordering, Patience, UnsafeCell};
 
 const PHASE: usize = 0b111;
 const EMPTY: usize = 0;
@@ -96,12 +96,13 @@ fn seq(state: usize) -> usize {
 /// Under loom, whether a wait with a deadline should time out at once.
 ///
 /// Loom runs a thread that yields only once every other thread is blocked or
-/// yielding too, and both the backoff and a timed wait point yield under loom.
-/// So a receiver whose timeout went through them would never see its timeout
-/// fire while a sender is between loading `RECV_WAITING` and its claiming
-/// CAS: exactly the race the withdrawing CAS must win or lose cleanly. A
-/// timed wait in `RECV_WAITING` therefore ends without yielding in models;
-/// untimed waits, and the wake-ups they need, are modelled as they run.
+/// yielding too, and under loom both the waiting steps (`Patience`) and a
+/// timed wait point yield. A receiver whose timeout went through them would
+/// never see it fire while a sender is between loading `RECV_WAITING` and its
+/// claiming CAS: exactly the race the withdrawing CAS must win or lose
+/// cleanly. So in models a timed wait in `RECV_WAITING` ends at once, without
+/// yielding; untimed waits, and the wake-ups they need, run as they do
+/// outside loom.
 #[inline(always)]
 fn loom_times_out_now(deadline: Option<Instant>) -> bool {
     cfg!(loom) && deadline.is_some()
@@ -206,7 +207,7 @@ impl<T> Sender<T> {
     /// back if the receiver is gone.
     pub(crate) fn send(&self, value: T) -> Result<(), T> {
         let chan = &*self.chan;
-        let backoff = Backoff::new();
+        let patience = Patience::new();
         let mut state = chan.state.load(Ordering::Acquire);
         loop {
             if state & RECEIVER_GONE != 0 {
@@ -227,12 +228,10 @@ impl<T> Sender<T> {
                 _ => {
                     // Another sender holds the slot. Sleep until it is
                     // claimable: every move back to `EMPTY` wakes one of us.
-                    if backoff.is_completed() {
+                    if !patience.step() {
                         let seen = state;
                         chan.slot_wait
                             .wait(|| chan.state.load(Ordering::SeqCst) == seen, None);
-                    } else {
-                        backoff.snooze();
                     }
                     state = chan.state.load(Ordering::Acquire);
                 }
@@ -295,7 +294,7 @@ impl<T> Sender<T> {
         // OFFERING -> OFFERED, flags kept (`RECEIVER_GONE` may race us).
         let offered = chan.state.fetch_add(1, Ordering::SeqCst) + 1;
         chan.recv_wait.notify_one();
-        let backoff = Backoff::new();
+        let patience = Patience::new();
         loop {
             // Acquire pairs with the receiver's Release once it took the
             // value: its read happens before we return.
@@ -315,11 +314,9 @@ impl<T> Sender<T> {
                     .store(with_phase(state, EMPTY), Ordering::Release);
                 return Err(value);
             }
-            if backoff.is_completed() {
+            if !patience.step() {
                 chan.owner_wait
                     .wait(|| chan.state.load(Ordering::SeqCst) == state, None);
-            } else {
-                backoff.snooze();
             }
         }
     }
@@ -371,7 +368,7 @@ impl<T> Receiver<T> {
     /// `None`).
     pub(crate) fn recv(&self, deadline: Option<Instant>) -> Result<T, RecvFailed> {
         let chan = &*self.chan;
-        let backoff = Backoff::new();
+        let patience = Patience::new();
         let mut timed_out = false;
         loop {
             let state = chan.state.load(Ordering::Acquire);
@@ -403,13 +400,11 @@ impl<T> Receiver<T> {
                     if timed_out || super::deadline_passed(deadline) {
                         return Err(RecvFailed::Timeout);
                     }
-                    if backoff.is_completed() {
+                    if !patience.step() {
                         let wake = chan
                             .recv_wait
                             .wait(|| chan.state.load(Ordering::SeqCst) == state, deadline);
                         timed_out = wake == Wake::TimedOut;
-                    } else {
-                        backoff.snooze();
                     }
                 }
             }
@@ -420,7 +415,7 @@ impl<T> Receiver<T> {
     /// `deadline`, or withdraws.
     fn await_hand_off(&self, deadline: Option<Instant>) -> Result<T, RecvFailed> {
         let chan = &*self.chan;
-        let backoff = Backoff::new();
+        let patience = Patience::new();
         let mut timed_out = false;
         loop {
             let state = chan.state.load(Ordering::Acquire);
@@ -433,11 +428,9 @@ impl<T> Receiver<T> {
                 HANDING => {
                     // A sender claimed us: we are committed, deadline or not.
                     // It notifies us once the value is `HANDED`.
-                    if backoff.is_completed() {
+                    if !patience.step() {
                         chan.recv_wait
                             .wait(|| chan.state.load(Ordering::SeqCst) == state, None);
-                    } else {
-                        backoff.snooze();
                     }
                 }
                 _ => {
@@ -465,13 +458,11 @@ impl<T> Receiver<T> {
                     }
                     if loom_times_out_now(deadline) {
                         timed_out = true;
-                    } else if backoff.is_completed() {
+                    } else if !patience.step() {
                         let wake = chan
                             .recv_wait
                             .wait(|| chan.state.load(Ordering::SeqCst) == state, deadline);
                         timed_out = wake == Wake::TimedOut;
-                    } else {
-                        backoff.snooze();
                     }
                 }
             }
