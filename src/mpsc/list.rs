@@ -66,7 +66,7 @@ use crossbeam_utils::CachePadded;
 
 use super::facade::{Arc, AtomicPtr};
 use crate::park::{WaitPoint, Wake};
-use crate::sync::{Backoff, InFlight, Ordering, Patience, UnsafeCell};
+use crate::sync::{AtomicUsize, Backoff, InFlight, Ordering, Patience, UnsafeCell};
 
 /// Indices per block: `BLOCK_CAP` slots and the one offset that marks an
 /// install in progress. Loom explores every interleaving of every operation,
@@ -125,7 +125,7 @@ pub(crate) enum RecvFailed {
 struct Slot<T> {
     value: UnsafeCell<MaybeUninit<T>>,
     /// Non-zero once the value is written (invariant 3).
-    written: crate::sync::AtomicUsize,
+    written: AtomicUsize,
 }
 
 struct Block<T> {
@@ -159,7 +159,7 @@ impl<T> Block<T> {
             next: AtomicPtr::new(ptr::null_mut()),
             slots: core::array::from_fn(|_| Slot {
                 value: UnsafeCell::new(MaybeUninit::uninit()),
-                written: crate::sync::AtomicUsize::new(0),
+                written: AtomicUsize::new(0),
             }),
         })
     }
@@ -171,7 +171,7 @@ struct Channel<T> {
     /// block that holds it. Written by senders.
     tail: CachePadded<Tail<T>>,
     /// Live senders; the last one to go sets `MARK`.
-    senders: crate::sync::AtomicUsize,
+    senders: AtomicUsize,
     /// Where the receiver sleeps on an empty channel.
     recv_wait: CachePadded<WaitPoint>,
     /// Where threads wait out a claimed position's write or a block install.
@@ -181,7 +181,7 @@ struct Channel<T> {
 }
 
 struct Tail<T> {
-    pos: crate::sync::AtomicUsize,
+    pos: AtomicUsize,
     block: AtomicPtr<Block<T>>,
 }
 
@@ -197,10 +197,10 @@ pub(crate) fn channel<T>() -> (Sender<T>, Receiver<T>) {
     let first = Box::into_raw(Block::<T>::new());
     let chan = Arc::new(Channel {
         tail: CachePadded::new(Tail {
-            pos: crate::sync::AtomicUsize::new(0),
+            pos: AtomicUsize::new(0),
             block: AtomicPtr::new(first),
         }),
-        senders: crate::sync::AtomicUsize::new(1),
+        senders: AtomicUsize::new(1),
         recv_wait: CachePadded::new(WaitPoint::new()),
         in_flight: InFlight::default(),
         _values: PhantomData,
