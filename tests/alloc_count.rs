@@ -53,7 +53,12 @@ fn one_allocation_per_channel<P: Policy>() {
         let (tx2, rx2) = (tx.clone(), rx.clone());
         drop((tx, rx, tx2, rx2));
     });
-    assert_eq!(n, 1, "{}: allocations to make, clone and drop a channel", P::NAME);
+    assert_eq!(
+        n,
+        1,
+        "{}: allocations to make, clone and drop a channel",
+        P::NAME
+    );
 }
 
 fn no_allocation_per_message<P: Policy>() {

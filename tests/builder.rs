@@ -28,7 +28,10 @@ fn a_capacity_the_allocator_refuses_is_an_error() {
     // Fits the address space on paper (about 2^46 bytes), but no machine has it.
     let err = Builder::new(1 << 42).build::<[u8; 8], Block>().unwrap_err();
     assert!(
-        matches!(err, BuildError::AllocationFailed(_) | BuildError::CapacityTooLarge(_)),
+        matches!(
+            err,
+            BuildError::AllocationFailed(_) | BuildError::CapacityTooLarge(_)
+        ),
         "{err:?}"
     );
 }
@@ -86,7 +89,10 @@ fn watermarks_round_up_to_whole_items() {
 
 #[test]
 fn zero_sample_rate_is_an_error() {
-    let err = Builder::new(8).sample_rate(0).build::<u8, Block>().unwrap_err();
+    let err = Builder::new(8)
+        .sample_rate(0)
+        .build::<u8, Block>()
+        .unwrap_err();
     assert_eq!(err, BuildError::ZeroSampleRate);
     assert_eq!(err.to_string(), "sample rate must be at least 1");
 }

@@ -39,7 +39,10 @@ fn drop_oldest_evicts_exactly_one_per_send_when_full() {
     assert_eq!(tx.try_send(99), Err(TrySendError::Full(99)));
     assert_eq!(rx.try_iter().collect::<Vec<_>>(), [7, 8, 9]);
     let stats = rx.stats();
-    assert_eq!((stats.sent, stats.received, stats.evicted, stats.refused), (10, 3, 7, 1));
+    assert_eq!(
+        (stats.sent, stats.received, stats.evicted, stats.refused),
+        (10, 3, 7, 1)
+    );
 }
 
 #[test]
@@ -131,7 +134,10 @@ fn pressure_walks_through_every_state_and_back() {
     use Pressure::*;
     assert_eq!(
         seen,
-        [Normal, Normal, Normal, Normal, Normal, Elevated, Elevated, Elevated, Critical, Critical, Full]
+        [
+            Normal, Normal, Normal, Normal, Normal, Elevated, Elevated, Elevated, Critical,
+            Critical, Full
+        ]
     );
     assert_eq!(rx.utilization(), 1.0);
     for _ in 0..6 {

@@ -26,8 +26,14 @@ assert_not_impl_any!(Receiver<Rc<u8>, Sample>: Send, Sync);
 // One pointer wide, and the null niche makes `Option` free.
 const_assert_eq!(size_of::<Sender<u64, Block>>(), size_of::<usize>());
 const_assert_eq!(size_of::<Receiver<u64, DropOldest>>(), size_of::<usize>());
-const_assert_eq!(size_of::<Option<Sender<[u8; 64], Sample>>>(), size_of::<usize>());
-const_assert_eq!(size_of::<Option<Receiver<(), DropNewest>>>(), size_of::<usize>());
+const_assert_eq!(
+    size_of::<Option<Sender<[u8; 64], Sample>>>(),
+    size_of::<usize>()
+);
+const_assert_eq!(
+    size_of::<Option<Receiver<(), DropNewest>>>(),
+    size_of::<usize>()
+);
 
 // Policies are zero-sized markers.
 const_assert_eq!(size_of::<Block>(), 0);
@@ -50,12 +56,24 @@ assert_impl_all!(SendError<Rc<Cell<u8>>>: std::fmt::Debug, std::fmt::Display);
 /// Converting errors keeps the value.
 #[test]
 fn error_conversions_keep_the_value() {
-    assert_eq!(TrySendError::from(SendError(3)), TrySendError::Disconnected(3));
-    assert_eq!(SendTimeoutError::from(SendError(4)), SendTimeoutError::Disconnected(4));
+    assert_eq!(
+        TrySendError::from(SendError(3)),
+        TrySendError::Disconnected(3)
+    );
+    assert_eq!(
+        SendTimeoutError::from(SendError(4)),
+        SendTimeoutError::Disconnected(4)
+    );
     assert_eq!(TryRecvError::from(RecvError), TryRecvError::Disconnected);
-    assert_eq!(RecvTimeoutError::from(RecvError), RecvTimeoutError::Disconnected);
+    assert_eq!(
+        RecvTimeoutError::from(RecvError),
+        RecvTimeoutError::Disconnected
+    );
     assert_eq!(TrySendError::Full(5).into_inner(), 5);
     assert_eq!(SampleError::SampledOut(6).into_inner(), 6);
     assert_eq!(format!("{:?}", SendError(Rc::new(1))), "SendError { .. }");
-    assert_eq!(format!("{}", TrySendError::Full(1)), "sending on a full channel");
+    assert_eq!(
+        format!("{}", TrySendError::Full(1)),
+        "sending on a full channel"
+    );
 }
