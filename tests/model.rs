@@ -337,7 +337,13 @@ fn check<P: Harness>(
             };
         prop_assert_eq!(len, model.queue.len(), "len after step {} {:?}", step, op);
         prop_assert_eq!(utilization, model.queue.len() as f64 / cap as f64);
-        prop_assert_eq!(pressure, model.pressure(), "pressure after step {} {:?}", step, op);
+        prop_assert_eq!(
+            pressure,
+            model.pressure(),
+            "pressure after step {} {:?}",
+            step,
+            op
+        );
         prop_assert_eq!(stats, model.stats, "stats after step {} {:?}", step, op);
         prop_assert_eq!(disconnected, model.disconnected);
         if let Some(tx) = senders.first() {

@@ -115,7 +115,11 @@ fn stress<P: Policy>(capacity: usize, producers: usize, consumers: usize) {
     assert_eq!(stats.handed_back() as usize, handed_back.len());
     assert_eq!(stats.sent, stats.received + stats.evicted);
     drop(rx);
-    assert_eq!(drops.load(Ordering::Relaxed), sent, "every value dropped once");
+    assert_eq!(
+        drops.load(Ordering::Relaxed),
+        sent,
+        "every value dropped once"
+    );
 }
 
 macro_rules! stress_tests {

@@ -1,0 +1,141 @@
+//! Allocation counts, in a test binary of its own because it installs a
+//! counting global allocator: one allocation when a channel is made, none per
+//! message, whatever the policy.
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::cell::Cell;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::thread;
+
+use weir::{Block, DropNewest, DropOldest, Policy, Sample, SendOutcome};
+
+struct Counting;
+
+static ALLOCATIONS: AtomicUsize = AtomicUsize::new(0);
+
+thread_local! {
+    /// Only allocations made by the thread under test are counted, so the
+    /// test harness's own threads do not disturb the figures.
+    static COUNTING: Cell<bool> = const { Cell::new(false) };
+}
+
+// SAFETY: forwards every call to the system allocator unchanged.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        if COUNTING.with(Cell::get) {
+            ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+        }
+        // SAFETY: same contract as ours.
+        unsafe { System.alloc(layout) }
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        // SAFETY: same contract as ours.
+        unsafe { System.dealloc(ptr, layout) }
+    }
+}
+
+#[global_allocator]
+static ALLOCATOR: Counting = Counting;
+
+/// Counts the allocations `f` makes on this thread.
+fn allocations(f: impl FnOnce()) -> usize {
+    let before = ALLOCATIONS.load(Ordering::Relaxed);
+    COUNTING.with(|c| c.set(true));
+    f();
+    COUNTING.with(|c| c.set(false));
+    ALLOCATIONS.load(Ordering::Relaxed) - before
+}
+
+fn one_allocation_per_channel<P: Policy>() {
+    let n = allocations(|| {
+        let (tx, rx) = weir::bounded::<u64, P>(1000);
+        let (tx2, rx2) = (tx.clone(), rx.clone());
+        drop((tx, rx, tx2, rx2));
+    });
+    assert_eq!(
+        n,
+        1,
+        "{}: allocations to make, clone and drop a channel",
+        P::NAME
+    );
+}
+
+fn no_allocation_per_message<P: Policy>() {
+    let (tx, rx) = weir::bounded::<u64, P>(64);
+    let n = allocations(|| {
+        let n = if cfg!(miri) { 300 } else { 10_000u64 };
+        for i in 0..n {
+            // Make room first: a `Block` send on a full channel would wait
+            // for a receiver this single thread cannot be.
+            while tx.is_full() {
+                let _ = rx.try_recv();
+            }
+            let _ = tx.send(i).handed_back();
+            if i % 3 == 0 {
+                let _ = rx.try_recv();
+            }
+            let _ = tx.try_send(i);
+        }
+        while rx.try_recv().is_ok() {}
+        let _ = (tx.len(), tx.pressure(), tx.stats(), rx.utilization());
+    });
+    assert_eq!(n, 0, "{}: allocations per message", P::NAME);
+}
+
+#[test]
+fn block_allocates_once() {
+    one_allocation_per_channel::<Block>();
+    no_allocation_per_message::<Block>();
+}
+
+#[test]
+fn drop_oldest_allocates_once() {
+    one_allocation_per_channel::<DropOldest>();
+    no_allocation_per_message::<DropOldest>();
+}
+
+#[test]
+fn drop_newest_allocates_once() {
+    one_allocation_per_channel::<DropNewest>();
+    no_allocation_per_message::<DropNewest>();
+}
+
+#[test]
+fn sample_allocates_once() {
+    one_allocation_per_channel::<Sample>();
+    no_allocation_per_message::<Sample>();
+}
+
+/// Waiting and waking allocate nothing per message either, once each thread
+/// has parked once (the parking lot keeps per-thread data, made on first use).
+#[test]
+fn blocking_handoffs_allocate_nothing_after_warm_up() {
+    let total: u64 = if cfg!(miri) { 300 } else { 5_000 };
+    let (tx, rx) = weir::bounded::<u64, Block>(1);
+    let consumer = thread::spawn(move || {
+        let mut sum = 0;
+        // Warm up: the first waits create the parking lot's thread data.
+        for _ in 0..100 {
+            sum += rx.recv().unwrap();
+        }
+        let n = allocations(|| {
+            while let Ok(v) = rx.recv() {
+                sum += v;
+            }
+        });
+        (sum, n)
+    });
+    for i in 0..100 {
+        tx.send(i).unwrap();
+    }
+    let n = allocations(|| {
+        for i in 100..total {
+            tx.send(i).unwrap();
+        }
+    });
+    drop(tx);
+    let (sum, consumer_allocations) = consumer.join().unwrap();
+    assert_eq!(sum, (0..total).sum::<u64>());
+    assert_eq!((n, consumer_allocations), (0, 0));
+}

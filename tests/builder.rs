@@ -1,0 +1,123 @@
+//! Bad input gets a clear error from the builder or a documented panic from
+//! `bounded`; never undefined behaviour, an abort or a hang.
+
+use weir::{Block, BuildError, Builder, DropOldest};
+
+#[test]
+fn zero_capacity_is_an_error() {
+    let err = Builder::new(0).build::<u8, Block>().unwrap_err();
+    assert_eq!(err, BuildError::ZeroCapacity);
+    assert_eq!(err.to_string(), "capacity must be at least 1");
+}
+
+#[test]
+fn impossible_capacities_are_errors_not_aborts() {
+    for cap in [usize::MAX, usize::MAX / 2, isize::MAX as usize, 1 << 62] {
+        let err = Builder::new(cap).build::<u64, Block>().unwrap_err();
+        assert!(
+            matches!(err, BuildError::CapacityTooLarge(c) if c == cap),
+            "capacity {cap}: {err:?}"
+        );
+        assert!(err.to_string().contains("too large"));
+    }
+}
+
+#[test]
+#[cfg_attr(miri, ignore = "Miri reports a huge allocation as resource exhaustion")]
+fn a_capacity_the_allocator_refuses_is_an_error() {
+    // Fits the address space on paper (about 2^46 bytes), but no machine has it.
+    let err = Builder::new(1 << 42).build::<[u8; 8], Block>().unwrap_err();
+    assert!(
+        matches!(
+            err,
+            BuildError::AllocationFailed(_) | BuildError::CapacityTooLarge(_)
+        ),
+        "{err:?}"
+    );
+}
+
+#[test]
+fn watermarks_out_of_range_are_errors() {
+    for (low, high) in [
+        (-0.1, 0.5),
+        (0.5, 1.5),
+        (0.9, 0.1),
+        (f64::NAN, 0.5),
+        (0.2, f64::NAN),
+        (f64::INFINITY, f64::INFINITY),
+    ] {
+        let err = Builder::new(8)
+            .watermarks(low, high)
+            .build::<u8, Block>()
+            .unwrap_err();
+        assert!(
+            matches!(err, BuildError::InvalidWatermarks { .. }),
+            "({low}, {high}): {err:?}"
+        );
+        assert!(err.to_string().starts_with("watermarks must satisfy"));
+    }
+}
+
+#[test]
+fn the_edges_of_the_watermark_range_are_allowed() {
+    for (low, high) in [(0.0, 0.0), (0.0, 1.0), (1.0, 1.0), (0.5, 0.5)] {
+        let (tx, _rx) = Builder::new(10)
+            .watermarks(low, high)
+            .build::<u8, Block>()
+            .unwrap();
+        assert_eq!(tx.low_watermark(), (low * 10.0) as usize);
+        assert_eq!(tx.high_watermark(), (high * 10.0) as usize);
+    }
+    // Setting one watermark at a time.
+    let (tx, _rx) = Builder::new(4)
+        .low_watermark(0.25)
+        .high_watermark(0.75)
+        .build::<u8, Block>()
+        .unwrap();
+    assert_eq!((tx.low_watermark(), tx.high_watermark()), (1, 3));
+}
+
+#[test]
+fn watermarks_round_up_to_whole_items() {
+    let (tx, _rx) = Builder::new(3)
+        .watermarks(0.5, 0.8)
+        .build::<u8, Block>()
+        .unwrap();
+    // ceil(1.5) = 2, ceil(2.4) = 3
+    assert_eq!((tx.low_watermark(), tx.high_watermark()), (2, 3));
+}
+
+#[test]
+fn zero_sample_rate_is_an_error() {
+    let err = Builder::new(8)
+        .sample_rate(0)
+        .build::<u8, Block>()
+        .unwrap_err();
+    assert_eq!(err, BuildError::ZeroSampleRate);
+    assert_eq!(err.to_string(), "sample rate must be at least 1");
+}
+
+#[test]
+#[should_panic(expected = "weir::bounded: capacity must be at least 1")]
+fn bounded_panics_on_zero_capacity() {
+    let _ = weir::bounded::<u8, Block>(0);
+}
+
+#[test]
+#[should_panic(expected = "weir::bounded: capacity")]
+fn bounded_panics_on_impossible_capacity() {
+    let _ = weir::bounded::<u64, DropOldest>(usize::MAX);
+}
+
+#[test]
+fn capacity_is_exactly_what_was_asked() {
+    for cap in [1, 2, 3, 7, 10, 1000, 1023, 1025] {
+        let (tx, rx) = weir::bounded::<u8, DropOldest>(cap);
+        assert_eq!(tx.capacity(), cap);
+        for i in 0..cap * 2 {
+            let _ = tx.send(i as u8);
+        }
+        assert_eq!(rx.len(), cap, "holds exactly {cap}");
+        assert!(rx.is_full());
+    }
+}
