@@ -153,8 +153,12 @@ impl WaitPoint {
 
     /// Under loom a mutex and condition variable stand in for the parking lot,
     /// with the re-check under the mutex as the bucket lock would hold it.
-    /// Loom has no clock, so a wait with a deadline yields once and then takes
-    /// the timeout path: the model explores a timeout racing every notify.
+    /// Loom has no clock, so a wait with a deadline takes the timeout path at
+    /// once, without sleeping: the thread goes on while the others may be
+    /// anywhere, so the model explores a timeout racing every notify. (A yield
+    /// here would let loom run the timeout only once every other thread is
+    /// blocked, hiding those races.) Callers retry their operation once after
+    /// a timeout, so this cannot loop.
     #[cfg(loom)]
     fn sleep(&self, should_sleep: impl Fn() -> bool, deadline: Option<Instant>) -> Wake {
         let guard = self.lock.lock().unwrap();
@@ -168,7 +172,6 @@ impl WaitPoint {
             }
             Some(_) => {
                 drop(guard);
-                loom::thread::yield_now();
                 Wake::TimedOut
             }
         }

@@ -416,33 +416,41 @@ impl<T> Ring<T> {
         if !core::mem::needs_drop::<T>() {
             return;
         }
-        // Exclusive access: plain reads of the indices are current.
-        let pos = self.head.load(Ordering::Relaxed);
-        let tail = self.tail.load(Ordering::Relaxed) & !self.mark_bit;
-        // If a value's destructor panics, keep dropping the rest as we unwind.
+        /// The values from `pos` to `tail`. Dropping the guard drops them, so
+        /// if one value's destructor panics in the loop below, the rest are
+        /// still dropped as the panic unwinds through the guard.
         struct Rest<'a, T> {
             ring: &'a Ring<T>,
             pos: usize,
             tail: usize,
         }
+        impl<T> Rest<'_, T> {
+            fn drop_next(&mut self) {
+                let slot = self.ring.slot(self.pos & (self.ring.mark_bit - 1));
+                self.pos = self.ring.next(self.pos);
+                // SAFETY: exclusive access and invariant 5: the slot between
+                // head and tail is full; `pos` already moved past it, so it is
+                // dropped once even if this drop panics.
+                slot.value
+                    .with_mut(|p| unsafe { ptr::drop_in_place((*p).as_mut_ptr()) });
+            }
+        }
         impl<T> Drop for Rest<'_, T> {
             fn drop(&mut self) {
                 while self.pos != self.tail {
-                    let slot = self.ring.slot(self.pos & (self.ring.mark_bit - 1));
-                    self.pos = self.ring.next(self.pos);
-                    // SAFETY: exclusive access and invariant 5: the slot
-                    // between head and tail is full; `pos` already moved past
-                    // it, so it is dropped once even if this drop panics.
-                    slot.value
-                        .with_mut(|p| unsafe { ptr::drop_in_place((*p).as_mut_ptr()) });
+                    self.drop_next();
                 }
             }
         }
-        drop(Rest {
+        // Exclusive access: plain reads of the indices are current.
+        let mut rest = Rest {
             ring: self,
-            pos,
-            tail,
-        });
+            pos: self.head.load(Ordering::Relaxed),
+            tail: self.tail.load(Ordering::Relaxed) & !self.mark_bit,
+        };
+        while rest.pos != rest.tail {
+            rest.drop_next();
+        }
     }
 }
 
@@ -718,6 +726,29 @@ mod tests {
             ring.slot(0).stamp.store(1, Ordering::Release);
             assert_eq!(done_rx.recv_timeout(Duration::from_secs(10)), Ok(Ok(9)));
         });
+    }
+
+    /// Freeing the ring drops every value left, even when one destructor
+    /// panics: the rest are dropped as the panic unwinds, none twice.
+    #[test]
+    fn free_drops_the_rest_when_a_destructor_panics() {
+        use std::panic::{catch_unwind, AssertUnwindSafe};
+        use std::sync::atomic::AtomicUsize as Count;
+
+        struct Noisy<'a>(&'a Count, bool);
+        impl Drop for Noisy<'_> {
+            fn drop(&mut self) {
+                self.0.fetch_add(1, Ordering::SeqCst);
+                assert!(!self.1, "this destructor panics");
+            }
+        }
+        let drops = Count::new(0);
+        let shared = Shared::<(), Noisy<'_>>::new(4, ()).unwrap();
+        for panics in [true, false, false] {
+            assert!(shared.ring().push(Noisy(&drops, panics)).is_ok());
+        }
+        assert!(catch_unwind(AssertUnwindSafe(move || drop(shared))).is_err());
+        assert_eq!(drops.load(Ordering::SeqCst), 3);
     }
 
     /// An evicting push never hands back a value a receiver already holds:
