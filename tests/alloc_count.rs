@@ -108,17 +108,23 @@ fn sample_allocates_once() {
 }
 
 /// Waiting and waking allocate nothing per message either, once each thread
-/// has parked once (the parking lot keeps per-thread data, made on first use).
+/// has parked once: the parking lot makes per-thread data (and may grow its
+/// table) the first time a thread parks, which is not a per-message cost.
 #[test]
 fn blocking_handoffs_allocate_nothing_after_warm_up() {
+    use std::time::Duration;
+    // Long enough that a waiter runs out of yields and parks.
+    let pause = Duration::from_millis(50);
     let total: u64 = if cfg!(miri) { 300 } else { 5_000 };
     let (tx, rx) = weir::bounded::<u64, Block>(1);
     let consumer = thread::spawn(move || {
-        let mut sum = 0;
-        // Warm up: the first waits create the parking lot's thread data.
-        for _ in 0..100 {
-            sum += rx.recv().unwrap();
-        }
+        // Warm-up 1: the channel is empty until the producer's pause ends,
+        // so this receive parks.
+        let mut sum = rx.recv().unwrap();
+        // Warm-up 2: stay away while the producer finds the channel full,
+        // so its send parks.
+        thread::sleep(pause);
+        sum += rx.recv().unwrap();
         let n = allocations(|| {
             while let Ok(v) = rx.recv() {
                 sum += v;
@@ -126,11 +132,12 @@ fn blocking_handoffs_allocate_nothing_after_warm_up() {
         });
         (sum, n)
     });
-    for i in 0..100 {
-        tx.send(i).unwrap();
-    }
+    thread::sleep(pause);
+    tx.send(0).unwrap();
+    tx.send(1).unwrap();
+    tx.send(2).unwrap(); // waits for the consumer's second receive
     let n = allocations(|| {
-        for i in 100..total {
+        for i in 3..total {
             tx.send(i).unwrap();
         }
     });
