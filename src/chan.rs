@@ -21,7 +21,7 @@ use crate::error::{
     BuildError, RecvTimeoutError, SampleError, SendError, SendTimeoutError, TryRecvError,
     TrySendError,
 };
-use crate::park::{WaitPoint, Wake};
+use crate::park::{deadline_passed, WaitPoint, Wake};
 use crate::pressure::{Pressure, Stats, Thresholds};
 use crate::ring::{PopError, PushError, Ring, RingError, Shared};
 use crate::sync::{AtomicUsize, Ordering, Patience};
@@ -402,10 +402,4 @@ impl<T> Chan<T> {
     pub(crate) fn same_channel(&self, other: &Self) -> bool {
         self.shared.ptr_eq(&other.shared)
     }
-}
-
-/// Whether `deadline` has passed.
-#[inline]
-fn deadline_passed(deadline: Option<Instant>) -> bool {
-    matches!(deadline, Some(d) if Instant::now() >= d)
 }

@@ -40,6 +40,12 @@ use std::time::Instant;
 
 use crate::sync::{seq_cst_point, AtomicUsize, Ordering};
 
+/// Whether `deadline` has passed (never, for `None`).
+#[inline]
+pub(crate) fn deadline_passed(deadline: Option<Instant>) -> bool {
+    matches!(deadline, Some(d) if Instant::now() >= d)
+}
+
 /// What ended a [`WaitPoint::wait`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Wake {

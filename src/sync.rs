@@ -12,9 +12,15 @@
 //!   nothing; see its documentation for why that is sound.
 
 #[cfg(not(loom))]
-pub(crate) use core::sync::atomic::{fence, AtomicUsize, Ordering};
+pub(crate) use core::sync::atomic::{fence, AtomicPtr, AtomicUsize, Ordering};
 #[cfg(loom)]
-pub(crate) use loom::sync::atomic::{fence, AtomicUsize, Ordering};
+pub(crate) use loom::sync::atomic::{fence, AtomicPtr, AtomicUsize, Ordering};
+
+#[cfg(loom)]
+pub(crate) use loom::sync::Arc;
+/// Shared ownership for `weir::mpsc`'s list and rendezvous flavours.
+#[cfg(not(loom))]
+pub(crate) use std::sync::Arc;
 
 #[cfg(loom)]
 pub(crate) use loom::thread::yield_now;

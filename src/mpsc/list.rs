@@ -64,8 +64,8 @@ use std::time::Instant;
 
 use crossbeam_utils::CachePadded;
 
-use super::facade::{Arc, AtomicPtr};
 use crate::park::{WaitPoint, Wake};
+use crate::sync::{Arc, AtomicPtr};
 use crate::sync::{AtomicUsize, Backoff, InFlight, Ordering, Patience, UnsafeCell};
 
 /// Indices per block: `BLOCK_CAP` slots and the one offset that marks an
@@ -365,7 +365,7 @@ impl<T> Receiver<T> {
                 Err(Empty::Disconnected) => return Err(RecvFailed::Disconnected),
                 Err(Empty::Empty) => {}
             }
-            if timed_out || super::deadline_passed(deadline) {
+            if timed_out || crate::park::deadline_passed(deadline) {
                 return Err(RecvFailed::Timeout);
             }
             if patience.step() {

@@ -55,25 +55,6 @@ use crate::pressure::Pressure;
 mod list;
 mod zero;
 
-/// What the flavours take from loom under `cfg(loom)` beyond the crate's
-/// facade.
-mod facade {
-    #[cfg(not(loom))]
-    pub(crate) use core::sync::atomic::AtomicPtr;
-    #[cfg(loom)]
-    pub(crate) use loom::sync::atomic::AtomicPtr;
-    #[cfg(loom)]
-    pub(crate) use loom::sync::Arc;
-    #[cfg(not(loom))]
-    pub(crate) use std::sync::Arc;
-}
-
-/// Whether `deadline` has passed.
-#[inline]
-fn deadline_passed(deadline: Option<Instant>) -> bool {
-    matches!(deadline, Some(d) if Instant::now() >= d)
-}
-
 // ----- constructors -----------------------------------------------------------
 
 /// Creates an unbounded channel, as [`std::sync::mpsc::channel`] does.

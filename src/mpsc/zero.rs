@@ -60,8 +60,8 @@ use core::mem::MaybeUninit;
 use core::ptr;
 use std::time::Instant;
 
-use super::facade::Arc;
 use crate::park::{WaitPoint, Wake};
+use crate::sync::Arc;
 use crate::sync::{AtomicUsize, Ordering, Patience, UnsafeCell};
 
 const PHASE: usize = 0b111;
@@ -381,7 +381,7 @@ impl<T> Receiver<T> {
                     if state & SENDERS_GONE != 0 {
                         return Err(RecvFailed::Disconnected);
                     }
-                    if timed_out || super::deadline_passed(deadline) {
+                    if timed_out || crate::park::deadline_passed(deadline) {
                         return Err(RecvFailed::Timeout);
                     }
                     let waiting = with_phase(state, RECV_WAITING);
@@ -397,7 +397,7 @@ impl<T> Receiver<T> {
                     // `OFFERING`: a sender is writing its offer, and notifies
                     // us once it is `OFFERED`.
                     debug_assert_eq!(state & PHASE, OFFERING);
-                    if timed_out || super::deadline_passed(deadline) {
+                    if timed_out || crate::park::deadline_passed(deadline) {
                         return Err(RecvFailed::Timeout);
                     }
                     if !patience.step() {
@@ -436,7 +436,7 @@ impl<T> Receiver<T> {
                 _ => {
                     debug_assert_eq!(state & PHASE, RECV_WAITING);
                     let gone = state & SENDERS_GONE != 0;
-                    if gone || timed_out || super::deadline_passed(deadline) {
+                    if gone || timed_out || crate::park::deadline_passed(deadline) {
                         // Withdraw, unless a sender claims us first.
                         if chan
                             .state
