@@ -5,7 +5,7 @@
 //! # Waiting
 //!
 //! Only a [`Block`](crate::Block) sender on a full ring and a receiver on an
-//! empty ring ever wait. Each retries between yields for a while (see
+//! empty ring ever wait. Each spins, then retries between yields, for a while (see
 //! `Patience` in the sync facade for how long), then parks on its wait point;
 //! every successful push notifies the receivers' wait point and every
 //! successful pop the senders', which costs one load when nobody sleeps. A
