@@ -30,7 +30,6 @@ use crate::sync::{AtomicUsize, Ordering, Patience};
 /// own so the hot indices never share it.
 #[derive(Debug)]
 struct Counters {
-    evicted: AtomicUsize,
     refused: AtomicUsize,
     sampled_out: AtomicUsize,
     discarded: AtomicUsize,
@@ -101,7 +100,6 @@ impl<T> Chan<T> {
             send_wait: CachePadded::new(WaitPoint::new()),
             recv_wait: CachePadded::new(WaitPoint::new()),
             counters: CachePadded::new(Counters {
-                evicted: AtomicUsize::new(0),
                 refused: AtomicUsize::new(0),
                 sampled_out: AtomicUsize::new(0),
                 discarded: AtomicUsize::new(0),
@@ -261,12 +259,7 @@ impl<T> Chan<T> {
     pub(crate) fn send_evicting(&self, value: T) -> Result<Option<T>, SendError<T>> {
         match self.ring().force_push(value) {
             Ok(evicted) => {
-                if evicted.is_some() {
-                    self.header()
-                        .counters
-                        .evicted
-                        .fetch_add(1, Ordering::Relaxed);
-                }
+                // The ring counts evictions itself.
                 self.header().recv_wait.notify_one();
                 Ok(evicted)
             }
@@ -386,7 +379,7 @@ impl<T> Chan<T> {
 
     pub(crate) fn stats(&self) -> Stats {
         let counters = &self.header().counters;
-        let evicted = counters.evicted.load(Ordering::Relaxed) as u64;
+        let evicted = self.ring().evicted() as u64;
         let discarded = counters.discarded.load(Ordering::Relaxed) as u64;
         let (popped, pushed) = self.ring().counts();
         Stats {

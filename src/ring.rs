@@ -51,6 +51,15 @@
 //! 5. When `Shared`'s count of references reaches zero no other thread can
 //!    reach the allocation, so every slot between `head` and `tail` is full
 //!    (invariant 2) and is dropped exactly once.
+//! 6. Evictions never overlap between their CAS on `head` and their move of
+//!    `tail`: an eviction needs `head + one_lap == tail`, and while one is in
+//!    that window `head` has already moved past `tail - one_lap` and only
+//!    grows, so another evictor's CAS fails until it has read the moved
+//!    `tail`. It reads `tail` before the `SeqCst` fence of the full check,
+//!    so the move (a `SeqCst` read-modify-write, hence a release) and what
+//!    preceded it happen before everything that evictor does next. The
+//!    eviction count is therefore read and written by one thread at a time,
+//!    each seeing the last write, and needs no read-modify-write.
 
 #![allow(unsafe_code)]
 
@@ -96,13 +105,23 @@ struct Slot<T> {
     value: UnsafeCell<MaybeUninit<T>>,
 }
 
+/// The sending end's cache line: `tail` and the count of evictions.
+struct Back {
+    tail: AtomicUsize,
+    /// Values evicted so far. Written with a plain load and store, not a
+    /// read-modify-write: see invariant 6.
+    evicted: AtomicUsize,
+}
+
 /// The ring's indices and the pointer to its slots.
 pub(crate) struct Ring<T> {
     /// Next position to pop. Written by receivers and evicting senders.
     head: CachePadded<AtomicUsize>,
     /// Next position to push, plus `mark_bit` once disconnected. Written by
-    /// senders and by `disconnect`.
-    tail: CachePadded<AtomicUsize>,
+    /// senders and by `disconnect`. Shares its cache line with the count of
+    /// evictions, which only evicting senders write, right before they move
+    /// `tail`.
+    back: CachePadded<Back>,
     /// Number of slots, exactly as requested.
     cap: usize,
     /// The bit of `tail` that marks a disconnected channel.
@@ -167,9 +186,16 @@ impl<T> Ring<T> {
             {
                 return Ok(value);
             }
-            // Move `tail` on. Nothing but a disconnect can have changed it
-            // (invariant 4), and adding the distance keeps its mark.
-            self.tail
+            // Count the eviction while no other eviction can run (invariant
+            // 6), then move `tail` on. Nothing but a disconnect can have
+            // changed `tail` (invariant 4), and adding the distance keeps its
+            // mark. Its Release half publishes the count to the next evictor.
+            let evicted = self.back.evicted.load(Ordering::Relaxed);
+            self.back
+                .evicted
+                .store(evicted.wrapping_add(1), Ordering::Relaxed);
+            self.back
+                .tail
                 .fetch_add(new_tail.wrapping_sub(tail), Ordering::SeqCst);
             // SAFETY: we own the slot (invariant 3) and it holds the value
             // pushed at `head` (invariant 2: its stamp was `head + 1`).
@@ -197,7 +223,7 @@ impl<T> Ring<T> {
         mut on_full: impl FnMut(T, usize, usize, &Slot<T>) -> Result<T, E>,
     ) -> Result<(), E> {
         let backoff = Backoff::new();
-        let mut tail = self.tail.load(Ordering::Relaxed);
+        let mut tail = self.back.tail.load(Ordering::Relaxed);
         loop {
             if tail & self.mark_bit != 0 {
                 return Err(E::disconnected(value));
@@ -211,7 +237,7 @@ impl<T> Ring<T> {
 
             if tail == stamp {
                 // The slot is empty for this lap: claim it.
-                match self.tail.compare_exchange_weak(
+                match self.back.tail.compare_exchange_weak(
                     tail,
                     new_tail,
                     Ordering::SeqCst,
@@ -246,14 +272,14 @@ impl<T> Ring<T> {
                 } else {
                     // A receiver is reading this slot out: wait for it to
                     // free the slot rather than report a spurious `Full`.
-                    self.wait_in_flight(&backoff, slot, stamp, &self.tail, tail);
+                    self.wait_in_flight(&backoff, slot, stamp, &self.back.tail, tail);
                 }
-                tail = self.tail.load(Ordering::Relaxed);
+                tail = self.back.tail.load(Ordering::Relaxed);
             } else {
                 // Another sender claimed this position and has not published
                 // yet, or our `tail` is stale: wait and reload.
-                self.wait_in_flight(&backoff, slot, stamp, &self.tail, tail);
-                tail = self.tail.load(Ordering::Relaxed);
+                self.wait_in_flight(&backoff, slot, stamp, &self.back.tail, tail);
+                tail = self.back.tail.load(Ordering::Relaxed);
             }
         }
     }
@@ -302,7 +328,7 @@ impl<T> Ring<T> {
                 // The slot is empty for this lap. Confirm against `tail`; the
                 // fence orders the stamp load before the `tail` load.
                 fence(Ordering::SeqCst);
-                let tail = self.tail.load(Ordering::Relaxed);
+                let tail = self.back.tail.load(Ordering::Relaxed);
                 if tail & !self.mark_bit == head {
                     return Err(if tail & self.mark_bit != 0 {
                         PopError::Disconnected
@@ -343,25 +369,25 @@ impl<T> Ring<T> {
 
     /// Marks the ring disconnected. Returns `true` if this call set the mark.
     pub(crate) fn disconnect(&self) -> bool {
-        self.tail.fetch_or(self.mark_bit, Ordering::SeqCst) & self.mark_bit == 0
+        self.back.tail.fetch_or(self.mark_bit, Ordering::SeqCst) & self.mark_bit == 0
     }
 
     /// Whether the ring has been marked disconnected.
     #[inline]
     pub(crate) fn is_disconnected(&self) -> bool {
-        self.tail.load(Ordering::SeqCst) & self.mark_bit != 0
+        self.back.tail.load(Ordering::SeqCst) & self.mark_bit != 0
     }
 
     /// For a sleeping sender's re-check: full and still connected.
     pub(crate) fn is_full_and_connected(&self) -> bool {
-        let tail = self.tail.load(Ordering::SeqCst);
+        let tail = self.back.tail.load(Ordering::SeqCst);
         let head = self.head.load(Ordering::SeqCst);
         tail & self.mark_bit == 0 && head.wrapping_add(self.one_lap) == tail
     }
 
     /// For a sleeping receiver's re-check: empty and still connected.
     pub(crate) fn is_empty_and_connected(&self) -> bool {
-        let tail = self.tail.load(Ordering::SeqCst);
+        let tail = self.back.tail.load(Ordering::SeqCst);
         let head = self.head.load(Ordering::SeqCst);
         tail & self.mark_bit == 0 && head == tail
     }
@@ -370,9 +396,9 @@ impl<T> Ring<T> {
     /// twice around `head` with no change, so both held at one instant.
     fn positions(&self) -> (usize, usize) {
         loop {
-            let tail = self.tail.load(Ordering::SeqCst);
+            let tail = self.back.tail.load(Ordering::SeqCst);
             let head = self.head.load(Ordering::SeqCst);
-            if self.tail.load(Ordering::SeqCst) == tail {
+            if self.back.tail.load(Ordering::SeqCst) == tail {
                 return (head, tail & !self.mark_bit);
             }
             yield_if_loom();
@@ -395,6 +421,11 @@ impl<T> Ring<T> {
         };
         debug_assert!(len <= self.cap);
         len
+    }
+
+    /// Values evicted so far by `force_push`.
+    pub(crate) fn evicted(&self) -> usize {
+        self.back.evicted.load(Ordering::Relaxed)
     }
 
     /// How many pushes and how many pops (evictions included) the positions
@@ -446,7 +477,7 @@ impl<T> Ring<T> {
         let mut rest = Rest {
             ring: self,
             pos: self.head.load(Ordering::Relaxed),
-            tail: self.tail.load(Ordering::Relaxed) & !self.mark_bit,
+            tail: self.back.tail.load(Ordering::Relaxed) & !self.mark_bit,
         };
         while rest.pos != rest.tail {
             rest.drop_next();
@@ -544,7 +575,10 @@ impl<H, T> Shared<H, T> {
                 header,
                 ring: Ring {
                     head: CachePadded::new(AtomicUsize::new(0)),
-                    tail: CachePadded::new(AtomicUsize::new(0)),
+                    back: CachePadded::new(Back {
+                        tail: AtomicUsize::new(0),
+                        evicted: AtomicUsize::new(0),
+                    }),
                     cap,
                     mark_bit,
                     one_lap,
@@ -710,7 +744,8 @@ mod tests {
         let ring = shared.ring();
         // Claim position 0 as `push` would, and stop there.
         let next = ring.next(0);
-        ring.tail
+        ring.back
+            .tail
             .compare_exchange(0, next, Ordering::SeqCst, Ordering::SeqCst)
             .unwrap();
 
