@@ -5,9 +5,16 @@
 //! # Waiting
 //!
 //! Only a [`Block`](crate::Block) sender on a full ring and a receiver on an
-//! empty ring ever wait. Each spins, then retries between yields, for a while (see
-//! `Patience` in the sync facade for how long), then parks on its wait point;
-//! every successful push notifies the receivers' wait point and every
+//! empty ring ever wait. Each spins, then retries between yields, for a while
+//! (see `Patience` in the sync facade for how long), then parks on its wait
+//! point. While it spins it watches only the stamp of the slot its next
+//! attempt would use, not the other side's index: a sender that polled `head`
+//! on every spin would keep taking that cache line from the receivers, whose
+//! next CAS then has to fetch it back (SPSC at capacity 1024, two sets of 9
+//! side-by-side runs: from 0.56x and 1.26x crossbeam-channel's rate when
+//! polling the index to 1.48x and 1.64x when watching the slot). At capacity 1 the slot and both indices are equally hot and
+//! plain retries measured slightly better, so the watch is skipped there.
+//! Every successful push notifies the receivers' wait point and every
 //! successful pop the senders', which costs one load when nobody sleeps. A
 //! disconnect wakes everyone. A thread woken for any reason (a notify, a
 //! timeout, a spurious wakeup) retries its operation before it looks at its
@@ -223,10 +230,12 @@ impl<T> Chan<T> {
             if timed_out || deadline_passed(deadline) {
                 return Err(SendTimeoutError::Timeout(value));
             }
-            if patience.step() {
+            let ring = self.ring();
+            if (ring.capacity() > 1 && patience.spin_until(|| ring.push_may_succeed()))
+                || patience.step()
+            {
                 continue;
             }
-            let ring = self.ring();
             let wake = self
                 .header()
                 .send_wait
@@ -333,10 +342,12 @@ impl<T> Chan<T> {
             if timed_out || deadline_passed(deadline) {
                 return Err(RecvTimeoutError::Timeout);
             }
-            if patience.step() {
+            let ring = self.ring();
+            if (ring.capacity() > 1 && patience.spin_until(|| ring.pop_may_succeed()))
+                || patience.step()
+            {
                 continue;
             }
-            let ring = self.ring();
             let wake = self
                 .header()
                 .recv_wait

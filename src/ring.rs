@@ -367,6 +367,36 @@ impl<T> Ring<T> {
         });
     }
 
+    /// A hint for a sender waiting on a full ring: `false` while the slot at
+    /// `tail` still holds last lap's value, so a push would find the ring
+    /// full again. Reads `tail` and that slot's stamp, never `head`, so a
+    /// waiting sender does not pull the receivers' index out of their cache.
+    /// Only a hint: the push that follows decides.
+    #[inline]
+    pub(crate) fn push_may_succeed(&self) -> bool {
+        let tail = self.back.tail.load(Ordering::Relaxed);
+        let stamp = self
+            .slot(tail & (self.mark_bit - 1))
+            .stamp
+            .load(Ordering::Relaxed);
+        stamp.wrapping_add(self.one_lap) != tail.wrapping_add(1)
+    }
+
+    /// A hint for a receiver waiting on an empty ring: `false` while the slot
+    /// at `head` is still empty for this lap. Reads `head` and that slot's
+    /// stamp, never `tail`, for the same reason as `push_may_succeed`. A
+    /// disconnect does not show here; waiters retry in full once they stop
+    /// spinning.
+    #[inline]
+    pub(crate) fn pop_may_succeed(&self) -> bool {
+        let head = self.head.load(Ordering::Relaxed);
+        let stamp = self
+            .slot(head & (self.mark_bit - 1))
+            .stamp
+            .load(Ordering::Relaxed);
+        stamp != head
+    }
+
     /// Marks the ring disconnected. Returns `true` if this call set the mark.
     pub(crate) fn disconnect(&self) -> bool {
         self.back.tail.fetch_or(self.mark_bit, Ordering::SeqCst) & self.mark_bit == 0

@@ -161,6 +161,40 @@ impl Patience {
         }
     }
 
+    /// Runs the rest of the spinning phase, checking `ready` after each step
+    /// and stopping early once it holds. Returns `false`, doing nothing, once
+    /// the spinning phase is over (and always under loom).
+    ///
+    /// `ready` should read only what the operation's next attempt depends on
+    /// most closely (the stamp of the slot it would use), so that a spinning
+    /// waiter does not keep pulling the other side's hot index away from it.
+    #[inline]
+    pub(crate) fn spin_until(&self, ready: impl Fn() -> bool) -> bool {
+        #[cfg(not(loom))]
+        {
+            let mut step = self.steps.get();
+            if step >= SPIN_STEPS {
+                return false;
+            }
+            while step < SPIN_STEPS {
+                for _ in 0..1u32 << step {
+                    core::hint::spin_loop();
+                }
+                step += 1;
+                if ready() {
+                    break;
+                }
+            }
+            self.steps.set(step);
+            true
+        }
+        #[cfg(loom)]
+        {
+            let _ = ready;
+            false
+        }
+    }
+
     /// Waits one step and returns `true`, or returns `false` once the caller
     /// should park.
     #[inline]
