@@ -838,4 +838,47 @@ mod tests {
         });
         assert_eq!(ring.len(), 1);
     }
+
+    /// The waiting hints follow the slot the next attempt would use, over
+    /// several laps and with a claimed but unfinished operation in between.
+    #[test]
+    fn may_succeed_hints_follow_the_next_slot() {
+        let shared: Shared<(), u32> = Shared::new(3, ()).unwrap();
+        let ring = shared.ring();
+        for lap in 0..4 {
+            assert!(!ring.pop_may_succeed(), "lap {lap}: empty ring");
+            assert!(ring.push_may_succeed(), "lap {lap}: empty ring");
+            for v in 0..3 {
+                ring.push(v).unwrap();
+                assert!(ring.pop_may_succeed(), "lap {lap}: {v} queued");
+            }
+            assert!(!ring.push_may_succeed(), "lap {lap}: full ring");
+            assert_eq!(ring.pop(), Ok(0));
+            assert!(ring.push_may_succeed(), "lap {lap}: one slot freed");
+            ring.push(3).unwrap();
+            assert!(!ring.push_may_succeed(), "lap {lap}: full again");
+            for v in 1..4 {
+                assert_eq!(ring.pop(), Ok(v));
+            }
+        }
+        // A push that claimed its slot but has not published: the slot at
+        // `head` changes only when it does.
+        let tail = ring.back.tail.load(Ordering::SeqCst);
+        let index = tail & (ring.mark_bit - 1);
+        ring.back
+            .tail
+            .compare_exchange(tail, ring.next(tail), Ordering::SeqCst, Ordering::SeqCst)
+            .unwrap();
+        assert!(!ring.pop_may_succeed());
+        // SAFETY: we claimed the slot by the CAS above (invariant 3) and it
+        // is empty (invariant 2).
+        ring.slot(index)
+            .value
+            .with_mut(|p| unsafe { p.write(MaybeUninit::new(9)) });
+        ring.slot(index)
+            .stamp
+            .store(tail.wrapping_add(1), Ordering::Release);
+        assert!(ring.pop_may_succeed());
+        assert_eq!(ring.pop(), Ok(9));
+    }
 }
