@@ -167,14 +167,25 @@ impl<T> Ring<T> {
     /// that at one instant during the call every slot held a value.
     #[inline]
     pub(crate) fn push(&self, value: T) -> Result<(), PushError<T>> {
-        self.push_or_else(value, |value, _, _, _| Err(PushError::Full(value)))
+        self.push_or_else::<_, true>(value, |value, _, _, _| Err(PushError::Full(value)))
+    }
+
+    /// Pushes `value` if the slot at `tail` is free, for a sender that waits
+    /// when it is not. Unlike `push`, it does not tell a full ring from one
+    /// whose oldest value a receiver is taking out right now: both return
+    /// `Full`, and in both the slot's stamp changes when the sender can go
+    /// on. Skipping that check spares the receivers' `head` line, which a
+    /// sender on a full ring would otherwise read on every attempt.
+    #[inline]
+    pub(crate) fn push_or_wait(&self, value: T) -> Result<(), PushError<T>> {
+        self.push_or_else::<_, false>(value, |value, _, _, _| Err(PushError::Full(value)))
     }
 
     /// Pushes `value`; if the ring is full, evicts the oldest value to make
     /// room and returns it. Fails only when the channel is disconnected.
     #[inline]
     pub(crate) fn force_push(&self, value: T) -> Result<Option<T>, T> {
-        let result = self.push_or_else(value, |value, tail, new_tail, slot| {
+        let result = self.push_or_else::<_, true>(value, |value, tail, new_tail, slot| {
             let head = tail.wrapping_sub(self.one_lap);
             let new_head = new_tail.wrapping_sub(self.one_lap);
             // Claim the oldest value exactly as a receiver would; whoever wins
@@ -215,9 +226,11 @@ impl<T> Ring<T> {
     }
 
     /// The push loop. `on_full` runs when the ring was confirmed full at
-    /// `tail`; it returns `Ok(value)` to retry or `Err(e)` to return `e`.
+    /// `tail` (with `CONFIRM_FULL`), or as soon as the slot at `tail` still
+    /// holds last lap's value (without); it returns `Ok(value)` to retry or
+    /// `Err(e)` to return `e`.
     #[inline(always)]
-    fn push_or_else<E: FromDisconnected<T>>(
+    fn push_or_else<E: FromDisconnected<T>, const CONFIRM_FULL: bool>(
         &self,
         mut value: T,
         mut on_full: impl FnMut(T, usize, usize, &Slot<T>) -> Result<T, E>,
@@ -263,10 +276,14 @@ impl<T> Ring<T> {
                 // if no receiver has claimed it yet: confirm against `head`.
                 // The fence orders our stamp load before the `head` load, so a
                 // `head` older than the stamp we saw cannot make us report a
-                // full ring that a receiver already emptied.
-                fence(Ordering::SeqCst);
-                let head = self.head.load(Ordering::Relaxed);
-                if head.wrapping_add(self.one_lap) == tail {
+                // full ring that a receiver already emptied. Without
+                // `CONFIRM_FULL` the caller waits on the slot either way.
+                let full = !CONFIRM_FULL || {
+                    fence(Ordering::SeqCst);
+                    let head = self.head.load(Ordering::Relaxed);
+                    head.wrapping_add(self.one_lap) == tail
+                };
+                if full {
                     value = on_full(value, tail, new_tail, slot)?;
                     backoff.spin();
                 } else {
@@ -837,6 +854,37 @@ mod tests {
             assert_eq!(done_rx.recv_timeout(Duration::from_secs(10)), Ok(Ok(None)));
         });
         assert_eq!(ring.len(), 1);
+    }
+
+    /// `push_or_wait` hands the value back where `push` would wait out a
+    /// receiver that claimed the oldest value, and both push once it is
+    /// freed.
+    #[test]
+    fn push_or_wait_does_not_wait_out_a_claimed_pop() {
+        let shared = ring_of_one();
+        let ring = shared.ring();
+        assert!(matches!(ring.push_or_wait(1), Ok(())));
+        assert!(matches!(ring.push_or_wait(2), Err(PushError::Full(2))));
+        let next = ring.next(0);
+        ring.head
+            .compare_exchange(0, next, Ordering::SeqCst, Ordering::SeqCst)
+            .unwrap();
+        assert!(matches!(ring.push_or_wait(3), Err(PushError::Full(3))));
+        // SAFETY: we claimed the slot by the CAS above (invariant 3) and it
+        // is full (invariant 2).
+        let old = ring
+            .slot(0)
+            .value
+            .with(|p| unsafe { ptr::read(p).assume_init() });
+        assert_eq!(old, 1);
+        ring.slot(0).stamp.store(ring.one_lap, Ordering::Release);
+        assert!(matches!(ring.push_or_wait(4), Ok(())));
+        assert_eq!(ring.pop(), Ok(4));
+        ring.disconnect();
+        assert!(matches!(
+            ring.push_or_wait(5),
+            Err(PushError::Disconnected(5))
+        ));
     }
 
     /// The waiting hints follow the slot the next attempt would use, over
