@@ -437,3 +437,49 @@ impl<T> Chan<T> {
         self.shared.ptr_eq(&other.shared)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::mpsc;
+    use std::thread;
+    use std::time::Duration;
+
+    /// A `Block` sender waits on a full-looking slot without asking whether
+    /// a receiver is freeing it; its answer after the deadline must still be
+    /// `Timeout` only for a full ring. With the only value claimed but its
+    /// slot not yet freed, a send whose deadline has passed waits for the
+    /// receiver and succeeds.
+    #[test]
+    fn a_timeout_is_reported_only_for_a_full_ring() {
+        let chan = Chan::<u32>::new(Config {
+            capacity: 1,
+            low: 0.5,
+            high: 0.9,
+            sample_every: 1,
+        })
+        .unwrap();
+        chan.try_send(1).unwrap();
+        let (value, head) = chan.ring().start_pop();
+        assert_eq!(value, 1);
+
+        let (done_tx, done_rx) = mpsc::channel();
+        thread::scope(|s| {
+            s.spawn(|| {
+                let result = chan.send_until(2, Some(Instant::now()));
+                done_tx.send(result.map_err(|e| e.into_inner())).unwrap();
+            });
+            assert!(done_rx.recv_timeout(Duration::from_millis(50)).is_err());
+            chan.ring().finish_pop(head);
+            assert_eq!(done_rx.recv_timeout(Duration::from_secs(10)), Ok(Ok(())));
+        });
+        assert_eq!(chan.try_recv(), Ok(2));
+
+        // Really full: the same call times out at once.
+        chan.try_send(3).unwrap();
+        assert!(matches!(
+            chan.send_until(4, Some(Instant::now())),
+            Err(SendTimeoutError::Timeout(4))
+        ));
+    }
+}

@@ -532,6 +532,35 @@ impl<T> Ring<T> {
     }
 }
 
+/// Test hooks that stop a receiver between its claim and its release, which
+/// no black-box test can arrange.
+#[cfg(test)]
+impl<T> Ring<T> {
+    /// Claims and reads the oldest value as `pop` does, but leaves its slot
+    /// unfreed; returns the value and the position to pass to `finish_pop`.
+    /// Panics if the ring holds no value.
+    pub(crate) fn start_pop(&self) -> (T, usize) {
+        let head = self.head.load(Ordering::SeqCst);
+        let slot = self.slot(head & (self.mark_bit - 1));
+        assert_eq!(slot.stamp.load(Ordering::Acquire), head.wrapping_add(1));
+        self.head
+            .compare_exchange(head, self.next(head), Ordering::SeqCst, Ordering::SeqCst)
+            .expect("start_pop runs alone");
+        // SAFETY: the CAS gave us the slot (invariant 3) and its stamp says
+        // it is full (invariant 2).
+        let value = slot.value.with(|p| unsafe { ptr::read(p).assume_init() });
+        (value, head)
+    }
+
+    /// Frees the slot of a `start_pop` at `head`, as `pop` does.
+    pub(crate) fn finish_pop(&self, head: usize) {
+        let slot = self.slot(head & (self.mark_bit - 1));
+        slot.stamp
+            .store(head.wrapping_add(self.one_lap), Ordering::Release);
+        self.in_flight.finished();
+    }
+}
+
 /// Errors that can carry a value handed back on disconnect.
 trait FromDisconnected<T> {
     fn disconnected(value: T) -> Self;
@@ -865,19 +894,10 @@ mod tests {
         let ring = shared.ring();
         assert!(matches!(ring.push_or_wait(1), Ok(())));
         assert!(matches!(ring.push_or_wait(2), Err(PushError::Full(2))));
-        let next = ring.next(0);
-        ring.head
-            .compare_exchange(0, next, Ordering::SeqCst, Ordering::SeqCst)
-            .unwrap();
+        let (old, head) = ring.start_pop();
         assert!(matches!(ring.push_or_wait(3), Err(PushError::Full(3))));
-        // SAFETY: we claimed the slot by the CAS above (invariant 3) and it
-        // is full (invariant 2).
-        let old = ring
-            .slot(0)
-            .value
-            .with(|p| unsafe { ptr::read(p).assume_init() });
         assert_eq!(old, 1);
-        ring.slot(0).stamp.store(ring.one_lap, Ordering::Release);
+        ring.finish_pop(head);
         assert!(matches!(ring.push_or_wait(4), Ok(())));
         assert_eq!(ring.pop(), Ok(4));
         ring.disconnect();

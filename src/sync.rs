@@ -144,11 +144,20 @@ pub(crate) struct Patience {
 /// Spinning steps before a waiter starts to yield; step `i` spins `2^i`
 /// times.
 #[cfg(not(loom))]
-pub(crate) const SPIN_STEPS: u32 = 7;
+const SPIN_STEPS: u32 = 7;
 
 /// Yields after the spinning steps, before a waiter parks.
 #[cfg(not(loom))]
-pub(crate) const YIELDS_BEFORE_PARK: u32 = 64;
+const YIELDS_BEFORE_PARK: u32 = 64;
+
+/// Spinning step `step`: `2^step` spin hints.
+#[cfg(not(loom))]
+#[inline(always)]
+fn spin_step(step: u32) {
+    for _ in 0..1u32 << step {
+        core::hint::spin_loop();
+    }
+}
 
 impl Patience {
     #[inline]
@@ -177,9 +186,7 @@ impl Patience {
                 return false;
             }
             while step < SPIN_STEPS {
-                for _ in 0..1u32 << step {
-                    core::hint::spin_loop();
-                }
+                spin_step(step);
                 step += 1;
                 if ready() {
                     break;
@@ -204,9 +211,7 @@ impl Patience {
             let step = self.steps.get();
             if step < SPIN_STEPS {
                 self.steps.set(step + 1);
-                for _ in 0..1u32 << step {
-                    core::hint::spin_loop();
-                }
+                spin_step(step);
                 return true;
             }
             if step < SPIN_STEPS + YIELDS_BEFORE_PARK {
