@@ -42,6 +42,7 @@ use crate::park::{deadline_passed, WaitPoint, Wake};
 use crate::pressure::{Pressure, Stats, Thresholds};
 use crate::ring::{PopError, PushError, Ring, RingError, Shared};
 use crate::sync::{AtomicUsize, Ordering, Patience};
+use crate::unwind::FirstPanic;
 
 /// Counters of values handed back or thrown away, on a cache line of their
 /// own so the hot indices never share it.
@@ -153,18 +154,20 @@ impl<T> Chan<T> {
         }
     }
 
+    /// A reference for a new sender. The reference is taken first: it is
+    /// what can panic (too many handles), and a panic must leave the sender
+    /// count as it was, or that side would never disconnect.
     pub(crate) fn add_sender(&self) -> Self {
+        let shared = self.shared.clone();
         self.header().senders.fetch_add(1, Ordering::Relaxed);
-        Self {
-            shared: self.shared.clone(),
-        }
+        Self { shared }
     }
 
+    /// A reference for a new receiver; ordered as `add_sender`.
     pub(crate) fn add_receiver(&self) -> Self {
+        let shared = self.shared.clone();
         self.header().receivers.fetch_add(1, Ordering::Relaxed);
-        Self {
-            shared: self.shared.clone(),
-        }
+        Self { shared }
     }
 
     /// Called once by each dropped sender; the last one disconnects.
@@ -176,20 +179,25 @@ impl<T> Chan<T> {
 
     /// Called once by each dropped receiver; the last one disconnects and
     /// drops the values left in the ring, since nobody can receive them.
+    ///
+    /// Each value is counted as discarded the moment it is claimed and
+    /// dropped where it lies. A destructor that panics does not stop the
+    /// drain: every value is dropped once, then the first panic is passed on
+    /// (or swallowed, if this thread is already unwinding).
     pub(crate) fn release_receiver(&self) {
         if self.header().receivers.fetch_sub(1, Ordering::AcqRel) == 1 {
             self.disconnect();
             // The mark is set, so no new value can enter: pop until empty. A
             // push that claimed a slot before the mark is waited for by `pop`.
-            let mut discarded = 0;
-            while let Ok(value) = self.ring().pop() {
-                discarded += 1;
-                drop(value);
-            }
-            self.header()
-                .counters
-                .discarded
-                .fetch_add(discarded, Ordering::Relaxed);
+            let discarded = &self.header().counters.discarded;
+            let mut panics = FirstPanic::new();
+            // Release: `stats` reads the count with Acquire around the
+            // positions (see `Ring::snapshot`).
+            let count = || {
+                discarded.fetch_add(1, Ordering::Release);
+            };
+            while self.ring().pop_and_drop(count, &mut panics).is_ok() {}
+            panics.resume();
         }
     }
 
@@ -420,9 +428,11 @@ impl<T> Chan<T> {
 
     pub(crate) fn stats(&self) -> Stats {
         let counters = &self.header().counters;
-        let evicted = self.ring().evicted() as u64;
-        let discarded = counters.discarded.load(Ordering::Relaxed) as u64;
-        let (popped, pushed) = self.ring().counts();
+        let snap = self
+            .ring()
+            .snapshot(|| counters.discarded.load(Ordering::Acquire));
+        let (evicted, discarded, popped, pushed) =
+            (snap.evicted, snap.counters as u64, snap.popped, snap.pushed);
         Stats {
             sent: pushed,
             received: popped.saturating_sub(evicted).saturating_sub(discarded),
@@ -481,5 +491,31 @@ mod tests {
             chan.send_until(4, Some(Instant::now())),
             Err(SendTimeoutError::Timeout(4))
         ));
+    }
+    /// A handle refused at the reference limit leaves the handle counts as
+    /// they were, so the last real sender or receiver still disconnects.
+    #[test]
+    fn a_refused_handle_leaves_the_counts_right() {
+        use std::panic::{catch_unwind, AssertUnwindSafe};
+
+        let chan = Chan::<u32>::new(Config {
+            capacity: 1,
+            low: 0.5,
+            high: 0.9,
+            sample_every: 1,
+        })
+        .unwrap();
+        let refs = chan.shared.refs_for_test();
+        let real = refs.load(Ordering::SeqCst);
+        refs.store(crate::ring::MAX_REFS, Ordering::SeqCst);
+        let sender = catch_unwind(AssertUnwindSafe(|| chan.add_sender()));
+        let receiver = catch_unwind(AssertUnwindSafe(|| chan.add_receiver()));
+        assert!(sender.is_err() && receiver.is_err(), "both refused");
+        assert_eq!(refs.load(Ordering::SeqCst), crate::ring::MAX_REFS);
+        refs.store(real, Ordering::SeqCst);
+        assert_eq!(chan.header().senders.load(Ordering::SeqCst), 1);
+        assert_eq!(chan.header().receivers.load(Ordering::SeqCst), 1);
+        chan.release_sender();
+        assert!(chan.is_disconnected(), "the one real sender disconnects");
     }
 }

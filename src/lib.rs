@@ -80,6 +80,7 @@ mod policy;
 mod pressure;
 mod ring;
 mod sync;
+mod unwind;
 
 pub use channel::{bounded, Builder, IntoIter, Iter, Receiver, Sender, TryIter};
 pub use error::{

@@ -32,6 +32,19 @@
 //! sender can take the freed room in between, and one send evicts at most one
 //! value.
 //!
+//! The eviction's CAS writes the new `head` with `mark_bit` set (the
+//! *eviction flag*; `head` never carries the disconnect mark, so the bit is
+//! free there), and the evictor clears it with a plain store once the slot
+//! holds its value. Between the CAS and the move of `tail` the two indices
+//! alone would show one value fewer than the ring holds (at capacity 1,
+//! `head == tail`: an empty-looking full ring); the flag tells a reader that
+//! an eviction is under way, and an eviction only ever runs on a full ring,
+//! so `len` reads `cap` (invariant 7). While the flag is set no other thread
+//! can move `head`: a receiver's or another evictor's CAS expects a `head`
+//! without the flag, and a receiver that loaded the flagged `head` finds that
+//! the slot's stamp matches neither of its conditions and waits, as it does
+//! for any claimed slot.
+//!
 //! # Invariants
 //!
 //! 1. `slots` points to `cap` initialized `Slot`s inside the same allocation
@@ -44,22 +57,36 @@
 //!    next stamp, the claiming thread alone may touch the slot's value. Other
 //!    threads see a stamp that matches neither their push nor pop condition and
 //!    wait, or see the moved index and move on.
-//! 4. During an eviction, between the CAS on `head` and the move of `tail`,
-//!    `tail` is the only index no thread can move: its slot's stamp is not
-//!    `tail`, so no push can claim it, and the disconnect mark is added with
-//!    `fetch_or`, which the eviction's `fetch_add` preserves.
+//! 4. During an eviction, from the CAS on `head` to the store that clears
+//!    the eviction flag, no other thread moves either index. `head` carries
+//!    the flag, which no other thread's CAS expects. Before the move of
+//!    `tail`, its slot's stamp is not `tail`, so no push can claim it; after
+//!    it, the slot at the new `tail` holds a value and a push that confirms
+//!    against the flagged `head` sees a ring that is not full, so it waits.
+//!    The disconnect mark is added to `tail` with `fetch_or`, which the
+//!    eviction's `fetch_add` preserves.
 //! 5. When `Shared`'s count of references reaches zero no other thread can
 //!    reach the allocation, so every slot between `head` and `tail` is full
 //!    (invariant 2) and is dropped exactly once.
-//! 6. Evictions never overlap between their CAS on `head` and their move of
-//!    `tail`: an eviction needs `head + one_lap == tail`, and while one is in
-//!    that window `head` has already moved past `tail - one_lap` and only
-//!    grows, so another evictor's CAS fails until it has read the moved
-//!    `tail`. It reads `tail` before the `SeqCst` fence of the full check,
-//!    so the move (a `SeqCst` read-modify-write, hence a release) and what
-//!    preceded it happen before everything that evictor does next. The
-//!    eviction count is therefore read and written by one thread at a time,
-//!    each seeing the last write, and needs no read-modify-write.
+//! 6. Evictions never overlap: each runs from its CAS on `head` to the
+//!    Release store that clears the flag (invariant 4), and the next
+//!    evictor's CAS (`SeqCst`, so an acquire) reads that store or a later
+//!    read-modify-write of `head` in its release sequence. So everything
+//!    one evictor did, the count of evictions included, happens before the
+//!    next one starts: the count is read and written by one thread at a time,
+//!    each seeing the last write, and needs no read-modify-write. The count
+//!    is stored with Release inside the flagged window.
+//! 7. Readings. `len` takes `head` and `tail` at one instant (`tail` read
+//!    twice around `head` without change) and reads `cap` while `head`
+//!    carries the flag, so a ring that holds `cap` values reads `cap` at
+//!    every instant. `snapshot` reads the eviction count (and the caller's
+//!    counters) before and after the positions and retries unless none of
+//!    them changed and `head` carried no flag: then the count is exactly the
+//!    number of evictions that the `head` it read includes. A count it read
+//!    before `head` with Acquire includes only evictions whose CAS came
+//!    before (so `head` includes them), and the count read after includes
+//!    every eviction whose flag was cleared before `head` was read (by the
+//!    release sequence of invariant 6).
 
 #![allow(unsafe_code)]
 
@@ -72,6 +99,7 @@ use std::alloc::{alloc, dealloc};
 use crossbeam_utils::CachePadded;
 
 use crate::sync::{fence, AtomicUsize, Backoff, InFlight, Ordering, UnsafeCell};
+use crate::unwind::FirstPanic;
 
 /// Why a ring could not be created.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -189,22 +217,28 @@ impl<T> Ring<T> {
             let head = tail.wrapping_sub(self.one_lap);
             let new_head = new_tail.wrapping_sub(self.one_lap);
             // Claim the oldest value exactly as a receiver would; whoever wins
-            // this CAS owns the slot (invariant 3).
+            // this CAS owns the slot (invariant 3). The flag keeps `len` at
+            // `cap` and `head` ours until it is cleared (invariants 4, 7).
             if self
                 .head
-                .compare_exchange_weak(head, new_head, Ordering::SeqCst, Ordering::Relaxed)
+                .compare_exchange_weak(
+                    head,
+                    new_head | self.mark_bit,
+                    Ordering::SeqCst,
+                    Ordering::Relaxed,
+                )
                 .is_err()
             {
                 return Ok(value);
             }
             // Count the eviction while no other eviction can run (invariant
-            // 6), then move `tail` on. Nothing but a disconnect can have
-            // changed `tail` (invariant 4), and adding the distance keeps its
-            // mark. Its Release half publishes the count to the next evictor.
+            // 6); Release, for `snapshot` (invariant 7). Then move `tail` on:
+            // nothing but a disconnect can have changed it (invariant 4), and
+            // adding the distance keeps its mark.
             let evicted = self.back.evicted.load(Ordering::Relaxed);
             self.back
                 .evicted
-                .store(evicted.wrapping_add(1), Ordering::Relaxed);
+                .store(evicted.wrapping_add(1), Ordering::Release);
             self.back
                 .tail
                 .fetch_add(new_tail.wrapping_sub(tail), Ordering::SeqCst);
@@ -216,6 +250,9 @@ impl<T> Ring<T> {
             // Publish our value as the one pushed at `tail`; pairs with the
             // Acquire stamp load of the receiver that pops it.
             slot.stamp.store(tail.wrapping_add(1), Ordering::Release);
+            // Clear the flag: `head` is free again. Release publishes the
+            // count to the next evictor and to `snapshot` (invariants 6, 7).
+            self.head.store(new_head, Ordering::Release);
             self.in_flight.finished();
             Err(Ok(Some(old)))
         });
@@ -278,18 +315,26 @@ impl<T> Ring<T> {
                 // `head` older than the stamp we saw cannot make us report a
                 // full ring that a receiver already emptied. Without
                 // `CONFIRM_FULL` the caller waits on the slot either way.
-                let full = !CONFIRM_FULL || {
+                // A `head` with the eviction flag is never full here: the
+                // eviction under way finishes first.
+                let head = if CONFIRM_FULL {
                     fence(Ordering::SeqCst);
-                    let head = self.head.load(Ordering::Relaxed);
-                    head.wrapping_add(self.one_lap) == tail
+                    self.head.load(Ordering::Relaxed)
+                } else {
+                    tail.wrapping_sub(self.one_lap)
                 };
-                if full {
+                if head.wrapping_add(self.one_lap) == tail {
                     value = on_full(value, tail, new_tail, slot)?;
                     backoff.spin();
                 } else {
-                    // A receiver is reading this slot out: wait for it to
-                    // free the slot rather than report a spurious `Full`.
-                    self.wait_in_flight(&backoff, slot, stamp, &self.back.tail, tail);
+                    // A receiver is reading this slot out, or an evictor has
+                    // yet to clear its flag: wait for it rather than report a
+                    // spurious `Full`.
+                    self.in_flight.wait(&backoff, || {
+                        slot.stamp.load(Ordering::Relaxed) == stamp
+                            && self.back.tail.load(Ordering::Relaxed) == tail
+                            && self.head.load(Ordering::Relaxed) == head
+                    });
                 }
                 tail = self.back.tail.load(Ordering::Relaxed);
             } else {
@@ -306,6 +351,40 @@ impl<T> Ring<T> {
     /// claimed one.
     #[inline]
     pub(crate) fn pop(&self) -> Result<T, PopError> {
+        self.pop_with(|slot| {
+            // SAFETY: `pop_with` runs this between its claim and the slot's
+            // release (invariant 3), with the slot full (invariant 2).
+            slot.value.with(|p| unsafe { ptr::read(p).assume_init() })
+        })
+    }
+
+    /// Pops the oldest value and drops it where it lies, for a drain: a value
+    /// never passes through the stack, however large. `claimed` runs once
+    /// the value is claimed, before its destructor; a panic in the destructor
+    /// is caught into `panics`, and the slot is freed either way.
+    pub(crate) fn pop_and_drop(
+        &self,
+        claimed: impl FnOnce(),
+        panics: &mut FirstPanic,
+    ) -> Result<(), PopError> {
+        self.pop_with(|slot| {
+            claimed();
+            if core::mem::needs_drop::<T>() {
+                panics.catch(|| {
+                    // SAFETY: as in `pop`, the slot is ours and full; the
+                    // value is dropped once here and never read again, since
+                    // the slot is freed for the next lap right after.
+                    slot.value
+                        .with_mut(|p| unsafe { ptr::drop_in_place((*p).as_mut_ptr()) });
+                });
+            }
+        })
+    }
+
+    /// The pop loop. `take` runs once a slot is claimed and full, before the
+    /// slot is freed; it must not panic.
+    #[inline(always)]
+    fn pop_with<R>(&self, take: impl FnOnce(&Slot<T>) -> R) -> Result<R, PopError> {
         let backoff = Backoff::new();
         let mut head = self.head.load(Ordering::Relaxed);
         loop {
@@ -323,9 +402,9 @@ impl<T> Ring<T> {
                     Ordering::Relaxed,
                 ) {
                     Ok(_) => {
-                        // SAFETY: the CAS gave us the slot (invariant 3) and
-                        // its stamp says it is full (invariant 2).
-                        let value = slot.value.with(|p| unsafe { ptr::read(p).assume_init() });
+                        // The CAS gave us the slot (invariant 3) and its stamp
+                        // says it is full (invariant 2).
+                        let value = take(slot);
                         // Free the slot for the next lap; pairs with the
                         // Acquire stamp load of the next push here.
                         slot.stamp
@@ -439,8 +518,9 @@ impl<T> Ring<T> {
         tail & self.mark_bit == 0 && head == tail
     }
 
-    /// A consistent `(head, tail)` pair (tail without its mark): `tail` read
-    /// twice around `head` with no change, so both held at one instant.
+    /// A consistent `(head, tail)` pair: `tail` read twice around `head`
+    /// with no change, so both held at one instant. `tail` comes without its
+    /// disconnect mark, `head` with its eviction flag if it had one.
     fn positions(&self) -> (usize, usize) {
         loop {
             let tail = self.back.tail.load(Ordering::SeqCst);
@@ -452,9 +532,13 @@ impl<T> Ring<T> {
         }
     }
 
-    /// Number of values in the ring (claimed pushes included), in `0..=cap`.
+    /// Number of values in the ring (claimed pushes included), in `0..=cap`:
+    /// `cap` while an eviction runs (invariant 7).
     pub(crate) fn len(&self) -> usize {
         let (head, tail) = self.positions();
+        if head & self.mark_bit != 0 {
+            return self.cap;
+        }
         let head_index = head & (self.mark_bit - 1);
         let tail_index = tail & (self.mark_bit - 1);
         let len = if head_index < tail_index {
@@ -470,17 +554,35 @@ impl<T> Ring<T> {
         len
     }
 
-    /// Values evicted so far by `force_push`.
-    pub(crate) fn evicted(&self) -> usize {
-        self.back.evicted.load(Ordering::Relaxed)
-    }
-
-    /// How many pushes and how many pops (evictions included) the positions
-    /// record: `(pops, pushes)`. Counts wrap only after `usize::MAX / one_lap`
-    /// laps.
-    pub(crate) fn counts(&self) -> (u64, u64) {
-        let (head, tail) = self.positions();
-        (self.position_count(head), self.position_count(tail))
+    /// The counts of pushes, pops (evictions included) and evictions at one
+    /// instant, with `read`'s counters at the same instant (invariant 7).
+    /// `read` must read counters that only grow, each bumped with Release
+    /// right after a claim on `head` that it counts.
+    ///
+    /// Retries while another thread changes the eviction count or `read`'s
+    /// counters between the reads, and while an eviction is under way;
+    /// evictions are a few instructions long, so this waits at most for a
+    /// preempted evictor to run again, as any operation that meets a claimed
+    /// slot does.
+    pub(crate) fn snapshot<R: PartialEq>(&self, read: impl Fn() -> R) -> Snapshot<R> {
+        let backoff = Backoff::new();
+        loop {
+            let evicted = self.back.evicted.load(Ordering::Acquire);
+            let counters = read();
+            let (head, tail) = self.positions();
+            if head & self.mark_bit == 0
+                && read() == counters
+                && self.back.evicted.load(Ordering::Acquire) == evicted
+            {
+                return Snapshot {
+                    pushed: self.position_count(tail),
+                    popped: self.position_count(head),
+                    evicted: evicted as u64,
+                    counters,
+                };
+            }
+            backoff.snooze();
+        }
     }
 
     fn position_count(&self, pos: usize) -> u64 {
@@ -489,46 +591,36 @@ impl<T> Ring<T> {
         laps.wrapping_mul(self.cap as u64).wrapping_add(index)
     }
 
-    /// Drops every value still queued. Needs exclusive access (`&mut`).
-    fn drop_values(&mut self) {
+    /// Drops every value still queued, each once, catching their panics into
+    /// `panics`. Needs exclusive access (`&mut`).
+    fn drop_values(&mut self, panics: &mut FirstPanic) {
         if !core::mem::needs_drop::<T>() {
             return;
         }
-        /// The values from `pos` to `tail`. Dropping the guard drops them, so
-        /// if one value's destructor panics in the loop below, the rest are
-        /// still dropped as the panic unwinds through the guard.
-        struct Rest<'a, T> {
-            ring: &'a Ring<T>,
-            pos: usize,
-            tail: usize,
-        }
-        impl<T> Rest<'_, T> {
-            fn drop_next(&mut self) {
-                let slot = self.ring.slot(self.pos & (self.ring.mark_bit - 1));
-                self.pos = self.ring.next(self.pos);
+        // Exclusive access: plain reads of the indices are current, and no
+        // eviction is under way, so `head` carries no flag.
+        let mut pos = self.head.load(Ordering::Relaxed);
+        let tail = self.back.tail.load(Ordering::Relaxed) & !self.mark_bit;
+        debug_assert_eq!(pos & self.mark_bit, 0, "an eviction outlived its sender");
+        while pos != tail {
+            let slot = self.slot(pos & (self.mark_bit - 1));
+            pos = self.next(pos);
+            panics.catch(|| {
                 // SAFETY: exclusive access and invariant 5: the slot between
-                // head and tail is full; `pos` already moved past it, so it is
-                // dropped once even if this drop panics.
+                // head and tail is full; `pos` already moved past it, so it
+                // is dropped once, whether or not its destructor panics.
                 slot.value
                     .with_mut(|p| unsafe { ptr::drop_in_place((*p).as_mut_ptr()) });
-            }
+            });
         }
-        impl<T> Drop for Rest<'_, T> {
-            fn drop(&mut self) {
-                while self.pos != self.tail {
-                    self.drop_next();
-                }
-            }
-        }
-        // Exclusive access: plain reads of the indices are current.
-        let mut rest = Rest {
-            ring: self,
-            pos: self.head.load(Ordering::Relaxed),
-            tail: self.back.tail.load(Ordering::Relaxed) & !self.mark_bit,
-        };
-        while rest.pos != rest.tail {
-            rest.drop_next();
-        }
+    }
+}
+
+/// The reference count, for tests that take it to its limit.
+#[cfg(test)]
+impl<H, T> Shared<H, T> {
+    pub(crate) fn refs_for_test(&self) -> &AtomicUsize {
+        &self.inner().refs
     }
 }
 
@@ -559,6 +651,19 @@ impl<T> Ring<T> {
             .store(head.wrapping_add(self.one_lap), Ordering::Release);
         self.in_flight.finished();
     }
+}
+
+/// What [`Ring::snapshot`] read at one instant.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Snapshot<R> {
+    /// Values pushed so far (claimed pushes included).
+    pub(crate) pushed: u64,
+    /// Values popped so far: received, evicted or discarded.
+    pub(crate) popped: u64,
+    /// Values evicted so far.
+    pub(crate) evicted: u64,
+    /// The caller's counters.
+    pub(crate) counters: R,
 }
 
 /// Errors that can carry a value handed back on disconnect.
@@ -611,7 +716,7 @@ unsafe impl<H: Send + Sync, T: Send> Sync for Shared<H, T> {}
 
 /// Handles beyond this count are refused, as `Arc` does, so the count can
 /// never wrap.
-const MAX_REFS: usize = isize::MAX as usize;
+pub(crate) const MAX_REFS: usize = isize::MAX as usize;
 
 impl<H, T> Shared<H, T> {
     /// Allocates a ring of exactly `cap` slots with `header` beside it, in one
@@ -636,8 +741,17 @@ impl<H, T> Shared<H, T> {
         for index in 0..cap {
             // SAFETY: `index < cap` slots fit behind `offset` (the layout
             // holds an array of `cap`); each is written once, before sharing.
+            // Outside loom only the stamp is written: the value cell is an
+            // `UnsafeCell<MaybeUninit<T>>`, for which uninitialized memory is
+            // valid, and building a whole `Slot` would put a `T`-sized
+            // temporary on the stack in debug builds. Loom's cell has state
+            // of its own and is built in full.
             unsafe {
-                slots.add(index).write(Slot {
+                let slot = slots.add(index);
+                #[cfg(not(loom))]
+                ptr::addr_of_mut!((*slot).stamp).write(AtomicUsize::new(index));
+                #[cfg(loom)]
+                slot.write(Slot {
                     stamp: AtomicUsize::new(index),
                     value: UnsafeCell::new(MaybeUninit::uninit()),
                 });
@@ -707,22 +821,26 @@ impl<H, T> Shared<H, T> {
     #[cold]
     #[inline(never)]
     fn free(&mut self) {
+        let mut panics = FirstPanic::new();
         // SAFETY: the count reached zero, so this is the last reference and
         // no other thread can reach the allocation (invariant 5). We drop the
-        // queued values, then the `Inner` in place, then release the memory
-        // with the layout it was allocated with.
+        // queued values (catching their panics), then the `Inner` in place,
+        // then release the memory with the layout it was allocated with; the
+        // guard releases it even if the header's destructor panics.
         unsafe {
             let inner = self.ptr.as_ptr();
             let cap = (*inner).ring.cap;
-            let _free_memory = FreeOnDrop::<H, T> { ptr: self.ptr, cap };
-            (*inner).ring.drop_values();
+            let free_memory = FreeOnDrop::<H, T> { ptr: self.ptr, cap };
+            (*inner).ring.drop_values(&mut panics);
             let mut slots = (*inner).ring.slots.as_ptr();
             for _ in 0..cap {
                 ptr::drop_in_place(slots);
                 slots = slots.add(1);
             }
             ptr::drop_in_place(inner);
+            drop(free_memory);
         }
+        panics.resume();
     }
 }
 
@@ -765,7 +883,10 @@ impl<H, T> Drop for Shared<H, T> {
         if self.inner().refs.fetch_sub(1, Ordering::Release) != 1 {
             return;
         }
-        fence(Ordering::Acquire);
+        // Acquire pairs with every other handle's Release decrement. A load
+        // rather than `fence(Acquire)`, which ThreadSanitizer does not model:
+        // as cheap on x86, and it keeps the suite free of false reports.
+        self.inner().refs.load(Ordering::Acquire);
         self.free();
     }
 }
@@ -839,10 +960,11 @@ mod tests {
         });
     }
 
-    /// Freeing the ring drops every value left, even when one destructor
-    /// panics: the rest are dropped as the panic unwinds, none twice.
+    /// Freeing the ring drops every value left, each once, however many
+    /// destructors panic (two panicking during unwinding would abort), and
+    /// passes the first panic on.
     #[test]
-    fn free_drops_the_rest_when_a_destructor_panics() {
+    fn free_drops_the_rest_when_destructors_panic() {
         use std::panic::{catch_unwind, AssertUnwindSafe};
         use std::sync::atomic::AtomicUsize as Count;
 
@@ -853,13 +975,21 @@ mod tests {
                 assert!(!self.1, "this destructor panics");
             }
         }
-        let drops = Count::new(0);
-        let shared = Shared::<(), Noisy<'_>>::new(4, ()).unwrap();
-        for panics in [true, false, false] {
-            assert!(shared.ring().push(Noisy(&drops, panics)).is_ok());
+        let patterns: [&[bool]; 4] = [
+            &[true, false, false],
+            &[false, true, true],
+            &[true, true, true],
+            &[true, false, true, true],
+        ];
+        for pattern in patterns {
+            let drops = Count::new(0);
+            let shared = Shared::<(), Noisy<'_>>::new(4, ()).unwrap();
+            for &panics in pattern {
+                assert!(shared.ring().push(Noisy(&drops, panics)).is_ok());
+            }
+            assert!(catch_unwind(AssertUnwindSafe(move || drop(shared))).is_err());
+            assert_eq!(drops.load(Ordering::SeqCst), pattern.len(), "{pattern:?}");
         }
-        assert!(catch_unwind(AssertUnwindSafe(move || drop(shared))).is_err());
-        assert_eq!(drops.load(Ordering::SeqCst), 3);
     }
 
     /// An evicting push never hands back a value a receiver already holds:

@@ -67,6 +67,7 @@ use crossbeam_utils::CachePadded;
 use crate::park::{WaitPoint, Wake};
 use crate::sync::{Arc, AtomicPtr};
 use crate::sync::{AtomicUsize, Backoff, InFlight, Ordering, Patience, UnsafeCell};
+use crate::unwind::FirstPanic;
 
 /// Indices per block: `BLOCK_CAP` slots and the one offset that marks an
 /// install in progress. Loom explores every interleaving of every operation,
@@ -444,54 +445,29 @@ impl<T> Drop for Receiver<T> {
         }
         let end = tail & !MARK;
 
-        /// Drops what is left and frees the last block; if a value's
-        /// destructor panics, it finishes the job while unwinding.
-        struct Rest<'a, T> {
-            receiver: &'a Receiver<T>,
-            end: usize,
-        }
-        impl<T> Rest<'_, T> {
-            fn next_value(&self) -> Option<T> {
-                let receiver = self.receiver;
-                if receiver.head.get() == self.end {
-                    return None;
-                }
-                let slot = receiver.slot_at_head();
-                let backoff = Backoff::new();
-                // Claimed before the mark: the write will come (invariant 5).
-                while slot.written.load(Ordering::Acquire) == 0 {
-                    receiver
-                        .chan
-                        .in_flight
-                        .wait(&backoff, || slot.written.load(Ordering::Relaxed) == 0);
-                }
-                // SAFETY: the slot at `head` is written.
-                Some(unsafe { receiver.take() })
+        // Drop what is left, each value once, catching panicking
+        // destructors so that a second one cannot abort the process; then
+        // free the last block and pass the first panic on.
+        let mut panics = FirstPanic::new();
+        while self.head.get() != end {
+            let slot = self.slot_at_head();
+            let backoff = Backoff::new();
+            // Claimed before the mark: the write will come (invariant 5).
+            while slot.written.load(Ordering::Acquire) == 0 {
+                chan.in_flight
+                    .wait(&backoff, || slot.written.load(Ordering::Relaxed) == 0);
             }
+            // SAFETY: the slot at `head` is written.
+            panics.drop_value(unsafe { self.take() });
         }
-        impl<T> Drop for Rest<'_, T> {
-            fn drop(&mut self) {
-                while let Some(value) = self.next_value() {
-                    drop(value);
-                }
-                let block = self.receiver.head_block.replace(ptr::null_mut());
-                if !block.is_null() {
-                    // SAFETY: the cursor reached `end`, so `block` is the tail
-                    // block, the last live one; no sender can claim a slot in
-                    // it any more (invariant 5) and it is freed once, here.
-                    drop(unsafe { Box::from_raw(block) });
-                }
-            }
+        let block = self.head_block.replace(ptr::null_mut());
+        if !block.is_null() {
+            // SAFETY: the cursor reached `end`, so `block` is the tail block,
+            // the last live one; no sender can claim a slot in it any more
+            // (invariant 5) and it is freed once, here.
+            drop(unsafe { Box::from_raw(block) });
         }
-
-        let rest = Rest {
-            receiver: self,
-            end,
-        };
-        while let Some(value) = rest.next_value() {
-            drop(value);
-        }
-        drop(rest);
+        panics.resume();
     }
 }
 

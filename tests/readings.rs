@@ -1,0 +1,255 @@
+//! Readings under load: `len`, `pressure` and `stats` taken while other
+//! threads send, evict and receive must be right at that instant, not only
+//! once the channel is quiet.
+//!
+//! Each test runs the observer on a thread of its own, beside the threads
+//! that change the channel, and compares what it reads with what must hold
+//! at every instant: a ring that always holds `cap` values reads `cap`, and
+//! every counter lies between what the workers had finished before the
+//! reading and what they had started by its end.
+
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
+use std::thread;
+
+use weir::{Block, DropNewest, DropOldest, Policy, Pressure, Sample, SendOutcome};
+
+fn rounds(native: usize) -> usize {
+    if cfg!(miri) {
+        200
+    } else {
+        native
+    }
+}
+
+/// One sender evicts in a loop from a ring it filled, nobody receives: the
+/// ring holds `cap` values at every instant, so every reading says so.
+fn always_full_reads_full(cap: usize) {
+    let (tx, rx) = weir::bounded::<u64, DropOldest>(cap);
+    for i in 0..cap as u64 {
+        assert_eq!(tx.send(i), Ok(None));
+    }
+    let stop = Arc::new(AtomicBool::new(false));
+    let evictor = {
+        let stop = stop.clone();
+        thread::spawn(move || {
+            let mut i = cap as u64;
+            while !stop.load(Ordering::Relaxed) {
+                assert!(tx.send(i).unwrap().is_some(), "a full ring evicts");
+                i += 1;
+            }
+            tx
+        })
+    };
+    let observer = thread::spawn(move || {
+        let mut wrong = 0usize;
+        let mut worst = cap;
+        let reads = rounds(300_000);
+        for _ in 0..reads {
+            let len = rx.len();
+            let pressure = rx.pressure();
+            if len != cap || pressure != Pressure::Full {
+                wrong += 1;
+                worst = worst.min(len);
+            }
+        }
+        (wrong, worst, reads, rx)
+    });
+    let (wrong, worst, reads, rx) = observer.join().unwrap();
+    stop.store(true, Ordering::Relaxed);
+    let tx = evictor.join().unwrap();
+    assert_eq!(
+        wrong, 0,
+        "capacity {cap}: {wrong} of {reads} readings of an always-full ring were not full \
+         (lowest len {worst})"
+    );
+    assert_eq!(tx.len(), cap);
+    drop(rx);
+}
+
+#[test]
+fn an_always_full_ring_reads_full_while_evicting_cap1() {
+    always_full_reads_full(1);
+}
+
+#[test]
+fn an_always_full_ring_reads_full_while_evicting_cap2() {
+    always_full_reads_full(2);
+}
+
+#[test]
+fn an_always_full_ring_reads_full_while_evicting_cap7() {
+    always_full_reads_full(7);
+}
+
+/// One `DropOldest` sender evicts in a loop, nobody receives: `received`
+/// stays 0 in every snapshot, and what was sent is what was evicted plus
+/// what the ring holds.
+#[test]
+fn stats_say_nothing_was_received_when_nobody_receives() {
+    let cap = 4;
+    let (tx, rx) = weir::bounded::<u64, DropOldest>(cap);
+    let stop = Arc::new(AtomicBool::new(false));
+    let sender = {
+        let stop = stop.clone();
+        thread::spawn(move || {
+            let mut i = 0;
+            while !stop.load(Ordering::Relaxed) {
+                tx.send(i).unwrap();
+                i += 1;
+            }
+        })
+    };
+    let observer = thread::spawn(move || {
+        let mut worst = 0;
+        for _ in 0..rounds(300_000) {
+            let s = rx.stats();
+            worst = worst.max(s.received);
+            assert!(s.sent <= s.evicted + cap as u64 + 1, "{s:?}");
+        }
+        (worst, rx)
+    });
+    let (worst, rx) = observer.join().unwrap();
+    stop.store(true, Ordering::Relaxed);
+    sender.join().unwrap();
+    drop(rx);
+    assert_eq!(worst, 0, "a snapshot said {worst} values were received");
+}
+
+/// What the workers have finished, counted by the workers themselves.
+#[derive(Default)]
+struct Truth {
+    /// Sends that returned having queued their value.
+    queued: AtomicU64,
+    /// Values received.
+    received: AtomicU64,
+    /// Values handed back by a send whose value was evicted.
+    evicted: AtomicU64,
+    /// Values handed back because the channel was full (or sampled out).
+    turned_away: AtomicU64,
+}
+
+impl Truth {
+    fn read(&self) -> [u64; 4] {
+        [
+            self.queued.load(Ordering::SeqCst),
+            self.received.load(Ordering::SeqCst),
+            self.evicted.load(Ordering::SeqCst),
+            self.turned_away.load(Ordering::SeqCst),
+        ]
+    }
+}
+
+/// Senders and receivers of policy `P` run while an observer compares each
+/// snapshot with what the workers had finished just before it and just after
+/// it. Each counter may be off only by operations in flight during the
+/// snapshot: at most one per worker thread.
+fn stats_match_the_workers<P: Policy>(senders: usize, receivers: usize, cap: usize) {
+    let per_sender = rounds(100_000) as u64;
+    let (tx, rx) = weir::Builder::new(cap)
+        .sample_rate(3)
+        .build::<u64, P>()
+        .unwrap();
+    let truth = Arc::new(Truth::default());
+    let done = Arc::new(AtomicBool::new(false));
+
+    let mut workers = Vec::new();
+    for _ in 0..senders {
+        let tx = tx.clone();
+        let truth = truth.clone();
+        workers.push(thread::spawn(move || {
+            for i in 0..per_sender {
+                let outcome = tx.send(i);
+                let evicting = P::NAME == "DropOldest";
+                match outcome.handed_back() {
+                    None => {
+                        truth.queued.fetch_add(1, Ordering::SeqCst);
+                    }
+                    Some(_) if evicting => {
+                        truth.queued.fetch_add(1, Ordering::SeqCst);
+                        truth.evicted.fetch_add(1, Ordering::SeqCst);
+                    }
+                    Some(_) => {
+                        truth.turned_away.fetch_add(1, Ordering::SeqCst);
+                    }
+                }
+            }
+        }));
+    }
+    for _ in 0..receivers {
+        let rx = rx.clone();
+        let truth = truth.clone();
+        workers.push(thread::spawn(move || {
+            while rx.recv().is_ok() {
+                truth.received.fetch_add(1, Ordering::SeqCst);
+            }
+        }));
+    }
+    let observer = {
+        let rx = rx.clone();
+        let truth = truth.clone();
+        let done = done.clone();
+        thread::spawn(move || {
+            let slack = (senders + receivers) as u64;
+            let mut snapshots = 0u64;
+            while !done.load(Ordering::SeqCst) {
+                let before = truth.read();
+                let s = rx.stats();
+                let after = truth.read();
+                snapshots += 1;
+                let fields = [
+                    ("sent", s.sent),
+                    ("received", s.received),
+                    ("evicted", s.evicted),
+                    ("refused + sampled_out", s.refused + s.sampled_out),
+                ];
+                for ((name, read), (lo, hi)) in fields.iter().zip(before.iter().zip(&after)) {
+                    assert!(
+                        *lo <= *read && *read <= *hi + slack,
+                        "{}: {name} read {read}, workers had finished {lo} before the \
+                         snapshot and {hi} after it; {s:?}",
+                        P::NAME
+                    );
+                }
+                let out = s.received + s.evicted + s.discarded;
+                assert!(
+                    out <= s.sent && s.sent - out <= cap as u64 + slack,
+                    "{}: sent {} but received + evicted + discarded is {out}",
+                    P::NAME,
+                    s.sent
+                );
+            }
+            snapshots
+        })
+    };
+    drop(tx);
+    drop(rx);
+    for worker in workers {
+        worker.join().unwrap();
+    }
+    done.store(true, Ordering::SeqCst);
+    assert!(observer.join().unwrap() > 0);
+    let [queued, received, evicted, turned_away] = truth.read();
+    assert_eq!(queued + turned_away, per_sender * senders as u64);
+    assert_eq!(queued, received + evicted);
+}
+
+#[test]
+fn stats_match_the_workers_block() {
+    stats_match_the_workers::<Block>(2, 2, 4);
+}
+
+#[test]
+fn stats_match_the_workers_drop_oldest() {
+    stats_match_the_workers::<DropOldest>(2, 1, 4);
+}
+
+#[test]
+fn stats_match_the_workers_drop_newest() {
+    stats_match_the_workers::<DropNewest>(2, 1, 4);
+}
+
+#[test]
+fn stats_match_the_workers_sample() {
+    stats_match_the_workers::<Sample>(2, 1, 8);
+}
