@@ -172,13 +172,15 @@ impl<T> std::error::Error for SendTimeoutError<T> {}
 /// ```
 /// use weir::SampleError;
 ///
-/// // Every value is under pressure with a low watermark of 0: keep 1 in 2.
+/// // With a low watermark of 0, the channel is under pressure from its
+/// // first queued value on: then keep 1 in 2.
 /// let (tx, _rx) = weir::Builder::new(8)
 ///     .watermarks(0.0, 0.5)
 ///     .sample_rate(2)
 ///     .build::<u32, weir::Sample>()
 ///     .unwrap();
-/// assert_eq!(tx.send(1), Ok(()));
+/// assert_eq!(tx.send(0), Ok(())); // empty: queued
+/// assert_eq!(tx.send(1), Ok(())); // offered #0 under pressure: kept
 /// assert_eq!(tx.send(2), Err(SampleError::SampledOut(2)));
 /// ```
 #[derive(Clone, Copy, PartialEq, Eq)]

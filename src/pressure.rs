@@ -12,6 +12,43 @@ use core::fmt;
 /// values is `Normal`, 5 to 7 `Elevated`, 8 or 9 `Critical`, 10 `Full`. Once
 /// every sender is gone, any values still queued read as `Draining`.
 ///
+/// What the edges read:
+///
+/// * An empty channel is always `Normal`: each watermark counts at least one
+///   value, so `watermarks(0.0, 0.0)` makes one queued value `Critical`
+///   (or `Full` at capacity 1), not an empty channel.
+/// * At small capacities a state can be skipped. The high watermark rounds
+///   up, and a length that reaches the capacity reads `Full`, so with the
+///   default watermarks capacities 1 to 4 never read `Critical` (capacity 4:
+///   `Normal` for 0 or 1 value, `Elevated` for 2 or 3, `Full` for 4), and
+///   capacity 1 reads only `Normal` and `Full`.
+/// * Once every receiver is gone the channel has discarded its values, so it
+///   reads `Normal` (its length is 0); [`is_disconnected`] says why.
+///
+/// `Pressure` is not ordered: `Draining` is not a fill level, and a
+/// comparison such as `p >= Pressure::Critical` would be true for a draining
+/// channel holding one value of a hundred. Match the states you mean, or
+/// compare the length with the watermarks:
+///
+/// ```
+/// use weir::Pressure;
+///
+/// let (tx, rx) = weir::bounded::<u32, weir::DropNewest>(10);
+/// for i in 0..9 {
+///     let _ = tx.send(i);
+/// }
+/// let shed = matches!(rx.pressure(), Pressure::Critical | Pressure::Full);
+/// assert!(shed);
+/// assert!(rx.len() >= rx.high_watermark()); // the same question, by level
+/// ```
+///
+/// ```compile_fail
+/// let (_tx, rx) = weir::bounded::<u32, weir::Block>(10);
+/// let _ = rx.pressure() >= weir::Pressure::Critical; // no ordering
+/// ```
+///
+/// [`is_disconnected`]: crate::Receiver::is_disconnected
+///
 /// ```
 /// use weir::Pressure;
 ///
@@ -24,7 +61,7 @@ use core::fmt;
 /// drop(tx);
 /// assert_eq!(rx.pressure(), Pressure::Draining);
 /// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Pressure {
     /// Below the low watermark.
     Normal,
@@ -60,10 +97,21 @@ impl fmt::Display for Pressure {
 /// The counters of a channel at one instant.
 ///
 /// `sent` and the sum of the counts taken out come from the ring's positions;
-/// the others are counted where values are handed back. The fields are read
-/// one after another while other threads run, so a snapshot taken under load
-/// may be off by the operations in flight; once the channel is quiet, the
-/// identity `sent == received + evicted + discarded + len` holds exactly.
+/// the others are counted where values are handed back.
+///
+/// `sent`, `received`, `evicted` and `discarded` are read at one instant,
+/// even while other threads send and receive: the snapshot is retried until
+/// the positions and the counters it reads did not change in between, and
+/// never taken while an eviction is half done. At that instant
+/// `sent == received + evicted + discarded + len` holds, where `len` counts
+/// every value in the ring, sends that have claimed a slot but not finished
+/// included. The only values a snapshot can place in the wrong field are
+/// those of operations in flight at that instant: a receive or an eviction
+/// that has claimed its value counts as done, and a value that the last
+/// receiver's drop has claimed but not yet counted as discarded reads as
+/// received (at most one). `refused` and `sampled_out` are plain counters
+/// read just before the positions. Once the channel is quiet, everything is
+/// exact.
 ///
 /// ```
 /// let (tx, rx) = weir::bounded::<u32, weir::DropOldest>(2);
@@ -112,18 +160,18 @@ pub(crate) struct Thresholds {
 }
 
 impl Thresholds {
-    /// Turns fractions of `cap` into lengths: `ceil(fraction * cap)`, so a
-    /// length is at or above a watermark exactly when `len / cap >= fraction`.
-    /// The caller has checked `0 <= low <= high <= 1`.
+    /// Turns fractions of `cap` into lengths: `ceil(fraction * cap)`, at
+    /// least 1, so a non-empty length is at or above a watermark exactly when
+    /// `len / cap >= fraction`. The caller has checked
+    /// `0 <= low <= high <= 1`.
     pub(crate) fn new(cap: usize, low: f64, high: f64) -> Self {
-        let items = |fraction: f64| ((fraction * cap as f64).ceil() as usize).min(cap);
         Self {
-            low: items(low),
-            high: items(high),
+            low: items(low, cap).max(1),
+            high: items(high, cap).max(1),
         }
     }
 
-    /// The state for `len` values when senders remain (`connected`) or not.
+    /// The state for `len` values, and whether every sender is gone.
     #[inline]
     pub(crate) fn pressure(&self, len: usize, cap: usize, senders_gone: bool) -> Pressure {
         if senders_gone && len > 0 {
@@ -136,6 +184,123 @@ impl Thresholds {
             Pressure::Elevated
         } else {
             Pressure::Normal
+        }
+    }
+}
+
+/// `ceil(fraction * cap)` for `fraction` in `0.0..=1.0`, computed exactly for
+/// the decimal the user wrote.
+///
+/// In floating point, `0.07 * 100.0` is `7.000000000000001`, whose ceiling
+/// is 8: the `f64` nearest 0.07 is a little above it. So the fraction is
+/// taken as the shortest decimal that reads back as the same `f64` (what
+/// `Display` prints, `0.07`), and the product is rounded up in integers.
+/// The decimal is read as it is printed, without allocating.
+fn items(fraction: f64, cap: usize) -> usize {
+    use core::fmt::Write;
+
+    debug_assert!((0.0..=1.0).contains(&fraction));
+    let mut decimal = Decimal::default();
+    write!(decimal, "{fraction}").expect("a decimal reader takes any digits");
+    if decimal.whole != 0 {
+        // 1.0 prints as "1": every slot.
+        return cap;
+    }
+    if decimal.places > 38 {
+        // The shortest decimal ends in a non-zero digit, at most 17 digits
+        // after the first: this is a positive fraction below 1e-21, under one
+        // item times any capacity.
+        return 1;
+    }
+    if decimal.numerator == 0 {
+        return 0;
+    }
+    // `fraction == numerator / 10^places`; the numerator has at most 17
+    // digits, so the product is below 10^17 * 2^64 < 2^121.
+    let denominator = 10u128.pow(decimal.places);
+    let items = (decimal.numerator * cap as u128).div_ceil(denominator);
+    items.min(cap as u128) as usize
+}
+
+/// Reads a printed non-negative decimal such as `0.07`: the whole part, and
+/// the fraction as `numerator / 10^places`.
+#[derive(Debug, Default)]
+struct Decimal {
+    whole: u128,
+    numerator: u128,
+    places: u32,
+    in_fraction: bool,
+}
+
+impl core::fmt::Write for Decimal {
+    fn write_str(&mut self, text: &str) -> core::fmt::Result {
+        for c in text.chars() {
+            match (c, c.to_digit(10)) {
+                ('.', _) => self.in_fraction = true,
+                (_, Some(d)) if self.in_fraction => {
+                    self.places += 1;
+                    if self.places <= 38 {
+                        self.numerator = self.numerator * 10 + u128::from(d);
+                    }
+                }
+                (_, Some(d)) => self.whole = self.whole.saturating_mul(10) + u128::from(d),
+                _ => return Err(core::fmt::Error),
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn decimal_fractions_are_exact() {
+        assert_eq!(items(0.07, 100), 7);
+        assert_eq!(items(0.28, 25), 7);
+        assert_eq!(items(0.56, 25), 14);
+        assert_eq!(items(0.5, 3), 2);
+        assert_eq!(items(0.8, 3), 3);
+        assert_eq!(items(0.0, 10), 0);
+        assert_eq!(items(1.0, 10), 10);
+        assert_eq!(items(1e-300, usize::MAX), 1);
+        assert_eq!(items(5e-324, 1), 1);
+        assert_eq!(items(0.1, usize::MAX), usize::MAX / 10 + 1);
+        let t = Thresholds::new(10, 0.0, 0.0);
+        assert_eq!((t.low, t.high), (1, 1));
+    }
+
+    proptest! {
+        /// Against exact rational arithmetic: `p / 10^k` of `cap`, rounded up.
+        #[test]
+        fn items_match_rational_arithmetic(
+            k in 1u32..=9,
+            p in any::<u64>(),
+            cap in prop_oneof![1usize..=1_000, 1usize..=(1 << 48), Just(usize::MAX)],
+        ) {
+            let q = 10u64.pow(k);
+            let p = p % (q + 1);
+            let fraction = p as f64 / q as f64;
+            // The f64 must read back as this decimal for the case to say
+            // what the user wrote; with k <= 9 it always does.
+            prop_assume!(fraction.to_string().parse::<f64>() == Ok(fraction));
+            let exact = (u128::from(p) * cap as u128).div_ceil(u128::from(q));
+            prop_assert_eq!(items(fraction, cap) as u128, exact, "{}/{} of {}", p, q, cap);
+        }
+
+        /// Whatever the fractions, the thresholds count at least one value,
+        /// keep their order and stay within the capacity.
+        #[test]
+        fn thresholds_are_ordered_and_in_range(
+            a in 0.0f64..=1.0,
+            b in 0.0f64..=1.0,
+            cap in 1usize..=1_000_000,
+        ) {
+            let (low, high) = if a <= b { (a, b) } else { (b, a) };
+            let t = Thresholds::new(cap, low, high);
+            prop_assert!(1 <= t.low && t.low <= t.high && t.high <= cap);
         }
     }
 }

@@ -65,8 +65,10 @@ fn the_edges_of_the_watermark_range_are_allowed() {
             .watermarks(low, high)
             .build::<u8, Block>()
             .unwrap();
-        assert_eq!(tx.low_watermark(), (low * 10.0) as usize);
-        assert_eq!(tx.high_watermark(), (high * 10.0) as usize);
+        // Each watermark counts at least one value: an empty channel is
+        // always `Normal`.
+        assert_eq!(tx.low_watermark(), ((low * 10.0) as usize).max(1));
+        assert_eq!(tx.high_watermark(), ((high * 10.0) as usize).max(1));
     }
     // Setting one watermark at a time.
     let (tx, _rx) = Builder::new(4)
@@ -85,6 +87,62 @@ fn watermarks_round_up_to_whole_items() {
         .unwrap();
     // ceil(1.5) = 2, ceil(2.4) = 3
     assert_eq!((tx.low_watermark(), tx.high_watermark()), (2, 3));
+}
+
+/// Fractions are taken as the decimals they are written as: in floating
+/// point `0.07 * 100.0` rounds up to 8.
+#[test]
+fn watermarks_are_exact_for_decimal_fractions() {
+    for (cap, low, high, expected) in [
+        (100, 0.07, 0.5, (7, 50)),
+        (25, 0.28, 0.56, (7, 14)),
+        (1000, 0.001, 0.999, (1, 999)),
+    ] {
+        let (tx, _rx) = Builder::new(cap)
+            .watermarks(low, high)
+            .build::<u8, Block>()
+            .unwrap();
+        assert_eq!((tx.low_watermark(), tx.high_watermark()), expected);
+    }
+}
+
+/// What the edges read, as `Pressure` documents.
+#[test]
+fn pressure_at_the_edges() {
+    use weir::{DropNewest, Pressure};
+
+    // Zero watermarks: empty is `Normal`, one value `Critical`.
+    let (tx, rx) = Builder::new(10)
+        .watermarks(0.0, 0.0)
+        .build::<u8, DropNewest>()
+        .unwrap();
+    assert_eq!(rx.pressure(), Pressure::Normal);
+    tx.send(1).unwrap();
+    assert_eq!(rx.pressure(), Pressure::Critical);
+
+    // Default watermarks at capacities 1 to 5: the states each length reads.
+    let states = |cap: usize| {
+        let (tx, rx) = weir::bounded::<usize, DropNewest>(cap);
+        let mut seen = vec![rx.pressure()];
+        for i in 0..cap {
+            tx.send(i).unwrap();
+            seen.push(rx.pressure());
+        }
+        seen
+    };
+    use Pressure::{Critical as C, Elevated as E, Full as F, Normal as N};
+    assert_eq!(states(1), [N, F]);
+    assert_eq!(states(2), [N, E, F]);
+    assert_eq!(states(3), [N, N, E, F]);
+    assert_eq!(states(4), [N, N, E, E, F]);
+    assert_eq!(states(5), [N, N, N, E, C, F]);
+
+    // Every receiver gone: the values are discarded, the channel is empty.
+    let (tx, rx) = weir::bounded::<u8, DropNewest>(4);
+    tx.send(1).unwrap();
+    drop(rx);
+    assert_eq!(tx.pressure(), Pressure::Normal);
+    assert!(tx.is_disconnected());
 }
 
 #[test]

@@ -227,25 +227,27 @@ fn op() -> impl Strategy<Value = Op> {
     ]
 }
 
-fn watermarks() -> impl Strategy<Value = (f64, f64)> {
-    let points = prop::sample::select(vec![0.0, 0.1, 0.25, 0.5, 0.75, 0.8, 0.9, 1.0]);
+/// Watermarks in hundredths, low at most high.
+fn watermarks() -> impl Strategy<Value = (u32, u32)> {
+    let points = prop::sample::select(vec![0, 7, 10, 25, 28, 50, 56, 75, 80, 90, 100]);
     (points.clone(), points).prop_map(|(a, b)| if a <= b { (a, b) } else { (b, a) })
 }
 
-/// `ceil(fraction * cap)`, as the builder documents.
-fn items(fraction: f64, cap: usize) -> usize {
-    ((fraction * cap as f64).ceil() as usize).min(cap)
+/// `ceil(hundredths / 100 * cap)` in integers, at least 1, as the builder
+/// documents.
+fn items(hundredths: u32, cap: usize) -> usize {
+    (hundredths as usize * cap).div_ceil(100).max(1)
 }
 
 fn check<P: Harness>(
     kind: Kind,
     cap: usize,
-    (low, high): (f64, f64),
+    (low, high): (u32, u32),
     sample_every: usize,
     ops: &[Op],
 ) -> Result<(), TestCaseError> {
     let (tx, rx) = weir::Builder::new(cap)
-        .watermarks(low, high)
+        .watermarks(f64::from(low) / 100.0, f64::from(high) / 100.0)
         .sample_rate(sample_every)
         .build::<u32, P>()
         .unwrap();

@@ -96,6 +96,9 @@ fn sample_counts_offered_values_so_overload_still_delivers_one_in_n() {
         .sample_rate(5)
         .build::<u32, Sample>()
         .unwrap();
+    // An empty channel is below every watermark, so the first value is
+    // queued; from then on one value stays queued, at the low watermark.
+    tx.send(u32::MAX).unwrap();
     let mut kept = Vec::new();
     for i in 0..100 {
         match tx.send(i) {
@@ -104,7 +107,9 @@ fn sample_counts_offered_values_so_overload_still_delivers_one_in_n() {
             Err(e) => panic!("unexpected {e:?}"),
         }
     }
-    assert_eq!(kept, (0..100).step_by(5).collect::<Vec<_>>());
+    let expected: Vec<u32> = [u32::MAX].into_iter().chain((0..95).step_by(5)).collect();
+    assert_eq!(kept, expected);
+    assert_eq!(rx.try_recv(), Ok(95));
     assert_eq!(rx.stats().sampled_out, 80);
 }
 
