@@ -55,7 +55,10 @@ pub fn bounded<T, P: Policy>(capacity: usize) -> (Sender<T, P>, Receiver<T, P>) 
 ///
 /// Watermarks are fractions of the capacity in `0.0..=1.0`, low at most high.
 /// They become item counts when the channel is built: a channel is at or
-/// above a watermark `w` when its length is at least `ceil(w * capacity)`.
+/// above a watermark `w` when its length is at least `ceil(w * capacity)`,
+/// and at least 1, so an empty channel is always `Normal`. The product is
+/// exact for the decimal written: `0.07` of 100 is 7 (floating point would
+/// make it 8). See [`Pressure`] for what small capacities read.
 ///
 /// ```
 /// use weir::{Builder, DropNewest, Pressure};
@@ -174,6 +177,32 @@ pub struct Sender<T, P = Block> {
 ///
 /// `Receiver<T, P>` is one pointer wide, and `Send + Sync` exactly when
 /// `T: Send`.
+///
+/// # Dropping the last receiver
+///
+/// Nobody can receive the values still queued, so the last receiver drops
+/// them, each once, where they lie in the ring, and counts them in
+/// [`Stats::discarded`]. If destructors panic, the drain still drops every
+/// value and then continues the first panic out of `drop`; the others are
+/// discarded. If the thread is already panicking, every such panic is
+/// discarded, since a panic during a panic would abort the process.
+///
+/// ```
+/// use std::panic::{catch_unwind, AssertUnwindSafe};
+///
+/// struct Loud;
+/// impl Drop for Loud {
+///     fn drop(&mut self) {
+///         panic!("a destructor that panics");
+///     }
+/// }
+///
+/// let (tx, rx) = weir::bounded::<Loud, weir::Block>(2);
+/// tx.send(Loud).unwrap();
+/// tx.send(Loud).unwrap();
+/// assert!(catch_unwind(AssertUnwindSafe(move || drop(rx))).is_err());
+/// assert_eq!(tx.stats().discarded, 2); // both dropped, the process lives
+/// ```
 pub struct Receiver<T, P = Block> {
     chan: Chan<T>,
     _policy: PhantomData<P>,
@@ -349,12 +378,16 @@ impl<T, P: Policy> Sender<T, P> {
         P::send(&self.chan, value)
     }
 
-    /// Sends `value` if there is room now; never waits and never evicts,
-    /// whatever the policy.
+    /// Sends `value` if there is room now; never waits for room and never
+    /// evicts, whatever the policy.
     ///
-    /// `Full` is never spurious: if a receiver has taken a value but not yet
-    /// finished reading it out, `try_send` waits for it to finish rather than
-    /// report a full channel.
+    /// `Full` is never spurious, so there is one thing it does wait for:
+    /// another thread's operation on the slot it needs, already claimed but
+    /// not finished (a receiver reading the oldest value out, a sender
+    /// writing into the slot, or an eviction). That takes a few instructions
+    /// unless the other thread is preempted in between; `try_send` spins,
+    /// then yields, until it finishes. It never parks and never waits for a
+    /// thread that has not started its operation.
     ///
     /// ```
     /// use weir::TrySendError;
@@ -441,9 +474,11 @@ impl<T, P: Policy> Receiver<T, P> {
     /// Takes the oldest value if there is one now; never waits for a sender
     /// that has not started.
     ///
-    /// `Empty` is never spurious: if a sender has claimed a slot but not yet
-    /// finished writing, `try_recv` waits for it rather than report an empty
-    /// channel.
+    /// `Empty` is never spurious, so it does wait for one thing: a sender
+    /// that has claimed the slot at the head but not finished writing into
+    /// it, or an operation on that slot from the last lap (or an eviction)
+    /// still finishing. `try_recv` spins, then yields, until it does; it
+    /// never parks.
     ///
     /// ```
     /// use weir::TryRecvError;

@@ -141,7 +141,9 @@ impl<T> SendOutcome<T> for Result<(), SampleError<T>> {
 pub struct Block;
 
 /// When full, the oldest queued value is evicted to make room and handed back
-/// to the sender. The sender never waits.
+/// to the sender. The sender never waits for room; like
+/// [`try_send`](crate::Sender::try_send), it only waits out another thread's
+/// operation already under way on the slot it needs.
 ///
 /// `send` returns `Result<Option<T>, SendError<T>>`: `Ok(None)` when the value
 /// was queued into free room, `Ok(Some(oldest))` when it was queued by
@@ -159,7 +161,8 @@ pub struct Block;
 pub struct DropOldest;
 
 /// When full, the new value is refused and handed back. The sender never
-/// waits.
+/// waits for room; it is [`try_send`](crate::Sender::try_send), and waits
+/// only as that does.
 ///
 /// `send` returns `Result<(), TrySendError<T>>`: `Err(Full(value))` when the
 /// channel was full.
@@ -177,7 +180,8 @@ pub struct DropOldest;
 pub struct DropNewest;
 
 /// Under pressure, keeps one in N offered values and hands the rest back. The
-/// sender never waits.
+/// sender never waits for room; a kept value is sent with
+/// [`try_send`](crate::Sender::try_send), which waits only as its docs say.
 ///
 /// Below the low watermark every value is queued. At or above it, the values
 /// offered are numbered 0, 1, 2, ... and value k is kept when k is a multiple

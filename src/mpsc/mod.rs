@@ -31,6 +31,14 @@
 //! * [`channel()`](channel) is unbounded: a lock-free linked list of blocks of
 //!   31 values, allocated as it grows. A sender never waits.
 //!
+//! # Where weir differs: destructors that panic
+//!
+//! When the receiver is dropped with values queued and a value's destructor
+//! panics, `std::sync::mpsc` stops there and leaks the rest. weir drops
+//! every value, each once, then continues the first panic out of `drop`
+//! (and discards them all if the thread is already panicking); a second
+//! panicking destructor never aborts the process.
+//!
 //! # What weir adds
 //!
 //! [`Receiver`] also has [`len`](Receiver::len),
