@@ -34,8 +34,8 @@
 //!
 //! The eviction's CAS writes the new `head` with `mark_bit` set (the
 //! *eviction flag*; `head` never carries the disconnect mark, so the bit is
-//! free there), and the evictor clears it with a plain store once the slot
-//! holds its value. Between the CAS and the move of `tail` the two indices
+//! free there), and the evictor clears it with a plain store right after it
+//! moves `tail`, before it swaps its value into the slot. Between the CAS and the move of `tail` the two indices
 //! alone would show one value fewer than the ring holds (at capacity 1,
 //! `head == tail`: an empty-looking full ring); the flag tells a reader that
 //! an eviction is under way, and an eviction only ever runs on a full ring,
@@ -58,21 +58,25 @@
 //!    threads see a stamp that matches neither their push nor pop condition and
 //!    wait, or see the moved index and move on.
 //! 4. During an eviction, from the CAS on `head` to the store that clears
-//!    the eviction flag, no other thread moves either index. `head` carries
-//!    the flag, which no other thread's CAS expects. Before the move of
-//!    `tail`, its slot's stamp is not `tail`, so no push can claim it; after
-//!    it, the slot at the new `tail` holds a value and a push that confirms
-//!    against the flagged `head` sees a ring that is not full, so it waits.
+//!    the eviction flag (right after the move of `tail`), no other thread
+//!    moves either index. `head` carries the flag, which no other thread's
+//!    CAS expects. Before the move of `tail`, its slot's stamp is not `tail`,
+//!    so no push can claim it; after it, the slot at the new `tail` holds a
+//!    value and a push that confirms against the flagged `head` sees a ring
+//!    that is not full, so it waits. Once the flag is cleared the evictor
+//!    still owns its slot until its stamp store (invariant 3), as any
+//!    claimer does; the indices already show the ring full.
 //!    The disconnect mark is added to `tail` with `fetch_or`, which the
 //!    eviction's `fetch_add` preserves.
 //! 5. When `Shared`'s count of references reaches zero no other thread can
 //!    reach the allocation, so every slot between `head` and `tail` is full
 //!    (invariant 2) and is dropped exactly once.
-//! 6. Evictions never overlap: each runs from its CAS on `head` to the
-//!    Release store that clears the flag (invariant 4), and the next
+//! 6. Evictions never overlap in their flagged window: each runs from its
+//!    CAS on `head` to the Release store that clears the flag (invariant 4),
+//!    and the next
 //!    evictor's CAS (`SeqCst`, so an acquire) reads that store or a later
 //!    read-modify-write of `head` in its release sequence. So everything
-//!    one evictor did, the count of evictions included, happens before the
+//!    one evictor did up to its clear, the count included, happens before the
 //!    next one starts: the count is read and written by one thread at a time,
 //!    each seeing the last write, and needs no read-modify-write. The count
 //!    is stored with Release inside the flagged window.
@@ -242,6 +246,12 @@ impl<T> Ring<T> {
             self.back
                 .tail
                 .fetch_add(new_tail.wrapping_sub(tail), Ordering::SeqCst);
+            // Clear the flag: the indices alone now show a full ring, and
+            // `head` is free again for receivers, who may take the next value
+            // while we swap ours in (a different slot unless `cap == 1`,
+            // where its stamp keeps them waiting). Release publishes the
+            // count to the next evictor and to `snapshot` (invariants 6, 7).
+            self.head.store(new_head, Ordering::Release);
             // SAFETY: we own the slot (invariant 3) and it holds the value
             // pushed at `head` (invariant 2: its stamp was `head + 1`).
             let old = slot
@@ -250,9 +260,6 @@ impl<T> Ring<T> {
             // Publish our value as the one pushed at `tail`; pairs with the
             // Acquire stamp load of the receiver that pops it.
             slot.stamp.store(tail.wrapping_add(1), Ordering::Release);
-            // Clear the flag: `head` is free again. Release publishes the
-            // count to the next evictor and to `snapshot` (invariants 6, 7).
-            self.head.store(new_head, Ordering::Release);
             self.in_flight.finished();
             Err(Ok(Some(old)))
         });
@@ -386,6 +393,8 @@ impl<T> Ring<T> {
     #[inline(always)]
     fn pop_with<R>(&self, take: impl FnOnce(&Slot<T>) -> R) -> Result<R, PopError> {
         let backoff = Backoff::new();
+        // Consecutive sightings of an eviction's flag (see below).
+        let mut flagged = 0u32;
         let mut head = self.head.load(Ordering::Relaxed);
         loop {
             let index = head & (self.mark_bit - 1);
@@ -435,6 +444,19 @@ impl<T> Ring<T> {
                 // A sender has claimed this slot and not published yet: wait
                 // for it rather than report a spurious `Empty`.
                 self.wait_in_flight(&backoff, slot, stamp, &self.head, head);
+                head = self.head.load(Ordering::Relaxed);
+            } else if head & self.mark_bit != 0 && flagged < FLAGGED_SPINS {
+                // An eviction is a few instructions from clearing its flag.
+                // Watch `head` without backing off, as after a lost CAS: a
+                // receiver whose backoff grew while evictions stream in would
+                // keep missing the gap between them and starve. Past the
+                // bound the evictor is likely preempted: back off as below.
+                flagged += 1;
+                #[cfg(not(loom))]
+                core::hint::spin_loop();
+                #[cfg(loom)]
+                self.in_flight
+                    .wait(&backoff, || self.head.load(Ordering::Relaxed) == head);
                 head = self.head.load(Ordering::Relaxed);
             } else {
                 // Our `head` is stale, or last lap's receiver here has not
@@ -652,6 +674,10 @@ impl<T> Ring<T> {
         self.in_flight.finished();
     }
 }
+
+/// How many times in a row a receiver re-reads a `head` that carries the
+/// eviction flag with a bare spin hint before it backs off.
+const FLAGGED_SPINS: u32 = 256;
 
 /// What [`Ring::snapshot`] read at one instant.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
