@@ -4,26 +4,27 @@
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::thread;
 
 use weir::{Block, DropNewest, DropOldest, Policy, Sample, SendOutcome};
 
 struct Counting;
 
-static ALLOCATIONS: AtomicUsize = AtomicUsize::new(0);
-
 thread_local! {
     /// Only allocations made by the thread under test are counted, so the
     /// test harness's own threads do not disturb the figures.
     static COUNTING: Cell<bool> = const { Cell::new(false) };
+    /// Kept per thread too: tests run side by side, and a shared count would
+    /// add one test's allocations to another's whenever they overlap (they
+    /// do under ThreadSanitizer and Miri, which slow every test down).
+    static ALLOCATIONS: Cell<usize> = const { Cell::new(0) };
 }
 
 // SAFETY: forwards every call to the system allocator unchanged.
 unsafe impl GlobalAlloc for Counting {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
         if COUNTING.with(Cell::get) {
-            ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+            ALLOCATIONS.with(|n| n.set(n.get() + 1));
         }
         // SAFETY: same contract as ours.
         unsafe { System.alloc(layout) }
@@ -40,11 +41,11 @@ static ALLOCATOR: Counting = Counting;
 
 /// Counts the allocations `f` makes on this thread.
 fn allocations(f: impl FnOnce()) -> usize {
-    let before = ALLOCATIONS.load(Ordering::Relaxed);
+    let before = ALLOCATIONS.with(Cell::get);
     COUNTING.with(|c| c.set(true));
     f();
     COUNTING.with(|c| c.set(false));
-    ALLOCATIONS.load(Ordering::Relaxed) - before
+    ALLOCATIONS.with(Cell::get) - before
 }
 
 fn one_allocation_per_channel<P: Policy>() {
@@ -113,8 +114,9 @@ fn sample_allocates_once() {
 #[test]
 fn blocking_handoffs_allocate_nothing_after_warm_up() {
     use std::time::Duration;
-    // Long enough that a waiter runs out of yields and parks.
-    let pause = Duration::from_millis(50);
+    // Long enough that a waiter runs out of yields and parks; Miri runs the
+    // spinning and yielding far more slowly, so it needs longer.
+    let pause = Duration::from_millis(if cfg!(miri) { 1_000 } else { 50 });
     let total: u64 = if cfg!(miri) { 300 } else { 5_000 };
     let (tx, rx) = weir::bounded::<u64, Block>(1);
     let consumer = thread::spawn(move || {

@@ -359,7 +359,7 @@ fn check<P: Harness>(
 }
 
 fn config() -> ProptestConfig {
-    ProptestConfig::with_cases(if cfg!(miri) { 4 } else { 256 })
+    ProptestConfig::with_cases(if cfg!(miri) { 2 } else { 256 })
 }
 
 proptest! {

@@ -16,7 +16,7 @@ use weir::{Block, DropNewest, DropOldest, Policy, Pressure, Sample, SendOutcome}
 
 fn rounds(native: usize) -> usize {
     if cfg!(miri) {
-        200
+        40
     } else {
         native
     }
