@@ -3,7 +3,8 @@
 //! One macro stamps the same body per implementation; each bench runs the
 //! workload once with its checks before criterion starts timing, and
 //! `iter_custom` times only the transfer (threads meet at a `Barrier`, see
-//! `common`). `cargo bench --bench channels -- spsc` runs one group.
+//! `common`). `cargo bench --bench channels -- spsc`, in `benches/`, runs one
+//! group.
 
 mod common;
 

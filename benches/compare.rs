@@ -1,10 +1,10 @@
-//! A one-command summary: `cargo bench --bench compare`.
+//! A one-command summary: `cargo bench --bench compare`, run in `benches/`.
 //!
 //! Runs every workload on every peer interleaved (A B C A B C ...; the order
 //! rotates each round), several rounds, and reports medians: messages per
 //! second and the median of the per-round ratios to crossbeam-channel, so a
 //! noisy moment hits all peers of one round alike. Prints a markdown table and
-//! writes it, with an SVG chart, to `benches/results/`.
+//! writes it, with an SVG chart, to `results/` beside this file.
 //!
 //! `COMPARE_ROUNDS=n` sets the number of rounds (default 7); `COMPARE_QUICK=1`
 //! shortens every workload eightfold and defaults to 3 rounds.
@@ -335,7 +335,7 @@ fn main() {
     }
 
     let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
-    let mut cmd = String::from("cargo bench --bench compare");
+    let mut cmd = String::from("cd benches && cargo bench --bench compare");
     for var in ["COMPARE_ROUNDS", "COMPARE_QUICK", "COMPARE_ONLY"] {
         if let Ok(v) = std::env::var(var) {
             cmd = format!("{var}={v} {cmd}");
@@ -343,7 +343,7 @@ fn main() {
     }
     let md = report(&samples, &lossy_samples, rounds, cores, &cmd);
     println!("{md}");
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("benches/results");
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("results");
     let _ = std::fs::create_dir_all(&dir);
     if let Err(e) = std::fs::write(dir.join("compare.md"), &md) {
         eprintln!("could not write compare.md: {e}");
