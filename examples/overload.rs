@@ -94,7 +94,7 @@ trait Lane: Send + Sync + 'static {
 
 struct Weir<P: Policy> {
     tx: weir::Sender<Event, P>,
-    rx: weir::Receiver<Event, P>,
+    rx: weir::Receiver<Event>,
 }
 
 impl<P: Policy> Weir<P> {

@@ -67,6 +67,8 @@ pub(crate) struct Header {
     counters: CachePadded<Counters>,
     thresholds: Thresholds,
     sample_every: usize,
+    /// The senders' policy, for `Debug` (the receiver's type does not say).
+    policy: &'static str,
 }
 
 /// The configuration checked by the builder.
@@ -97,8 +99,9 @@ impl<T> core::fmt::Debug for Chan<T> {
 }
 
 impl<T> Chan<T> {
-    /// Builds a channel with one sender and one receiver counted.
-    pub(crate) fn new(config: Config) -> Result<Self, BuildError> {
+    /// Builds a channel with one sender and one receiver counted, for
+    /// senders of the policy named `policy`.
+    pub(crate) fn new(config: Config, policy: &'static str) -> Result<Self, BuildError> {
         let Config {
             capacity,
             low,
@@ -125,6 +128,7 @@ impl<T> Chan<T> {
             }),
             thresholds: Thresholds::new(capacity, low, high),
             sample_every,
+            policy,
         };
         let shared = Shared::new(capacity, header).map_err(|e| match e {
             RingError::ZeroCapacity => BuildError::ZeroCapacity,
@@ -426,6 +430,20 @@ impl<T> Chan<T> {
         self.header().sample_every
     }
 
+    pub(crate) fn policy_name(&self) -> &'static str {
+        self.header().policy
+    }
+
+    /// Live `Sender` handles. Relaxed: a count, not a synchronization point.
+    pub(crate) fn sender_count(&self) -> usize {
+        self.header().senders.load(Ordering::Relaxed)
+    }
+
+    /// Live `Receiver` handles, as `sender_count`.
+    pub(crate) fn receiver_count(&self) -> usize {
+        self.header().receivers.load(Ordering::Relaxed)
+    }
+
     pub(crate) fn stats(&self) -> Stats {
         let counters = &self.header().counters;
         let snap = self
@@ -455,6 +473,17 @@ mod tests {
     use std::thread;
     use std::time::Duration;
 
+    /// A channel of capacity 1 whose senders block.
+    fn chan_of_one() -> Chan<u32> {
+        let config = Config {
+            capacity: 1,
+            low: 0.5,
+            high: 0.9,
+            sample_every: 1,
+        };
+        Chan::new(config, "Block").unwrap()
+    }
+
     /// A `Block` sender waits on a full-looking slot without asking whether
     /// a receiver is freeing it; its answer after the deadline must still be
     /// `Timeout` only for a full ring. With the only value claimed but its
@@ -462,13 +491,7 @@ mod tests {
     /// receiver and succeeds.
     #[test]
     fn a_timeout_is_reported_only_for_a_full_ring() {
-        let chan = Chan::<u32>::new(Config {
-            capacity: 1,
-            low: 0.5,
-            high: 0.9,
-            sample_every: 1,
-        })
-        .unwrap();
+        let chan = chan_of_one();
         chan.try_send(1).unwrap();
         let (value, head) = chan.ring().start_pop();
         assert_eq!(value, 1);
@@ -498,13 +521,7 @@ mod tests {
     fn a_refused_handle_leaves_the_counts_right() {
         use std::panic::{catch_unwind, AssertUnwindSafe};
 
-        let chan = Chan::<u32>::new(Config {
-            capacity: 1,
-            low: 0.5,
-            high: 0.9,
-            sample_every: 1,
-        })
-        .unwrap();
+        let chan = chan_of_one();
         let refs = chan.shared.refs_for_test();
         let real = refs.load(Ordering::SeqCst);
         refs.store(crate::ring::MAX_REFS, Ordering::SeqCst);

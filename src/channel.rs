@@ -3,6 +3,7 @@
 
 use core::fmt;
 use core::marker::PhantomData;
+use std::panic::{RefUnwindSafe, UnwindSafe};
 use std::time::{Duration, Instant};
 
 use crate::chan::{Chan, Config};
@@ -20,9 +21,10 @@ use crate::TrySendError;
 ///
 /// # Panics
 ///
-/// Panics with `weir::bounded: capacity must be at least 1` when `capacity`
-/// is 0, and with a message that says so when the ring for `capacity` values
-/// is too large to index or could not be allocated.
+/// Panics when `capacity` is 0, with a message that points to
+/// [`mpsc::sync_channel(0)`](crate::mpsc::sync_channel) for a rendezvous
+/// channel, and with a message that says so when the ring for `capacity`
+/// values is too large to index or could not be allocated.
 ///
 /// # Examples
 ///
@@ -34,8 +36,9 @@ use crate::TrySendError;
 /// assert_eq!(rx.recv(), Ok("b"));
 /// ```
 ///
-/// `Sender` and `Receiver` default their policy to [`Block`], so a channel
-/// whose handle types are written out without one blocks:
+/// `Sender` defaults its policy to [`Block`], so a channel whose handle
+/// types are written out without one blocks (a [`Receiver`]'s type never
+/// names the policy):
 ///
 /// ```
 /// use weir::{Receiver, Sender};
@@ -44,7 +47,7 @@ use crate::TrySendError;
 /// tx.send(1).unwrap();
 /// assert_eq!(rx.recv(), Ok(1));
 /// ```
-pub fn bounded<T, P: Policy>(capacity: usize) -> (Sender<T, P>, Receiver<T, P>) {
+pub fn bounded<T, P: Policy>(capacity: usize) -> (Sender<T, P>, Receiver<T>) {
     match Builder::new(capacity).build() {
         Ok(pair) => pair,
         Err(error) => panic!("weir::bounded: {error}"),
@@ -146,9 +149,8 @@ impl Builder {
     ///     Err(BuildError::CapacityTooLarge(_))
     /// ));
     /// ```
-    #[allow(clippy::type_complexity)] // a pair of handles, as `bounded` returns
-    pub fn build<T, P: Policy>(self) -> Result<(Sender<T, P>, Receiver<T, P>), BuildError> {
-        let chan = Chan::new(self.config)?;
+    pub fn build<T, P: Policy>(self) -> Result<(Sender<T, P>, Receiver<T>), BuildError> {
+        let chan = Chan::new(self.config, P::NAME)?;
         let receiver_chan = chan.first_receiver();
         Ok((
             Sender {
@@ -157,7 +159,6 @@ impl Builder {
             },
             Receiver {
                 chan: receiver_chan,
-                _policy: PhantomData,
             },
         ))
     }
@@ -175,7 +176,27 @@ pub struct Sender<T, P = Block> {
 /// The receiving half of a channel. Clone it for more consumers; each value
 /// goes to exactly one of them.
 ///
-/// `Receiver<T, P>` is one pointer wide, and `Send + Sync` exactly when
+/// A receiver's type does not name the senders' policy: receiving works the
+/// same whatever a full channel does, so consumer code takes a
+/// `Receiver<T>` from a channel of any policy.
+///
+/// ```
+/// fn total(rx: weir::Receiver<u32>) -> u32 {
+///     rx.try_iter().sum()
+/// }
+///
+/// let (tx, rx) = weir::bounded::<u32, weir::DropOldest>(2);
+/// tx.send(1).unwrap();
+/// tx.send(2).unwrap();
+/// tx.send(3).unwrap(); // evicts 1
+/// assert_eq!(total(rx), 5);
+///
+/// let (tx, rx) = weir::bounded::<u32, weir::Block>(2);
+/// tx.send(4).unwrap();
+/// assert_eq!(total(rx), 4);
+/// ```
+///
+/// `Receiver<T>` is one pointer wide, and `Send + Sync` exactly when
 /// `T: Send`.
 ///
 /// # Dropping the last receiver
@@ -203,16 +224,15 @@ pub struct Sender<T, P = Block> {
 /// assert!(catch_unwind(AssertUnwindSafe(move || drop(rx))).is_err());
 /// assert_eq!(tx.stats().discarded, 2); // both dropped, the process lives
 /// ```
-pub struct Receiver<T, P = Block> {
+pub struct Receiver<T> {
     chan: Chan<T>,
-    _policy: PhantomData<P>,
 }
 
 /// The read-only view shared by both ends. Every method reads atomics only:
 /// no lock, no system call.
 macro_rules! observers {
-    ($handle:ident, $end:literal) => {
-        impl<T, P: Policy> $handle<T, P> {
+    (impl [$($generics:tt)*] $handle:ty, $end:literal) => {
+        impl<$($generics)*> $handle {
             /// The number of values in the channel.
             ///
             /// A snapshot: other threads may change it the moment it returns.
@@ -346,12 +366,42 @@ macro_rules! observers {
             pub fn is_disconnected(&self) -> bool {
                 self.chan.is_disconnected()
             }
+
+            /// The number of [`Sender`] handles of this channel alive now,
+            /// clones included. A snapshot, as for [`len`](Self::len).
+            ///
+            /// ```
+            /// let (tx, rx) = weir::bounded::<u8, weir::Block>(1);
+            /// let tx2 = tx.clone();
+            #[doc = concat!("assert_eq!(", $end, ".sender_count(), 2);")]
+            /// drop(tx2);
+            #[doc = concat!("assert_eq!(", $end, ".sender_count(), 1);")]
+            /// # drop((tx, rx));
+            /// ```
+            pub fn sender_count(&self) -> usize {
+                self.chan.sender_count()
+            }
+
+            /// The number of [`Receiver`] handles of this channel alive now,
+            /// clones included. A snapshot, as for [`len`](Self::len).
+            ///
+            /// ```
+            /// let (tx, rx) = weir::bounded::<u8, weir::Block>(1);
+            /// let rx2 = rx.clone();
+            #[doc = concat!("assert_eq!(", $end, ".receiver_count(), 2);")]
+            /// drop(rx2);
+            #[doc = concat!("assert_eq!(", $end, ".receiver_count(), 1);")]
+            /// # drop((tx, rx));
+            /// ```
+            pub fn receiver_count(&self) -> usize {
+                self.chan.receiver_count()
+            }
         }
     };
 }
 
-observers!(Sender, "tx");
-observers!(Receiver, "rx");
+observers!(impl [T, P: Policy] Sender<T, P>, "tx");
+observers!(impl [T] Receiver<T>, "rx");
 
 impl<T, P: Policy> Sender<T, P> {
     /// Sends `value`, doing what policy `P` does when the channel is full.
@@ -455,7 +505,7 @@ impl<T> Sender<T, Block> {
     }
 }
 
-impl<T, P: Policy> Receiver<T, P> {
+impl<T> Receiver<T> {
     /// Takes the oldest value, waiting for one if the channel is empty.
     ///
     /// Once every sender is gone, the values left are still received; then
@@ -594,7 +644,7 @@ impl<T, P: Policy> Receiver<T, P> {
     /// });
     /// assert_eq!(rx.iter().sum::<u32>(), 45);
     /// ```
-    pub fn iter(&self) -> Iter<'_, T, P> {
+    pub fn iter(&self) -> Iter<'_, T> {
         Iter { receiver: self }
     }
 
@@ -606,7 +656,7 @@ impl<T, P: Policy> Receiver<T, P> {
     /// tx.send(2).unwrap();
     /// assert_eq!(rx.try_iter().collect::<Vec<_>>(), [1, 2]);
     /// ```
-    pub fn try_iter(&self) -> TryIter<'_, T, P> {
+    pub fn try_iter(&self) -> TryIter<'_, T> {
         TryIter { receiver: self }
     }
 
@@ -630,11 +680,10 @@ impl<T, P> Clone for Sender<T, P> {
     }
 }
 
-impl<T, P> Clone for Receiver<T, P> {
+impl<T> Clone for Receiver<T> {
     fn clone(&self) -> Self {
         Self {
             chan: self.chan.add_receiver(),
-            _policy: PhantomData,
         }
     }
 }
@@ -645,11 +694,21 @@ impl<T, P> Drop for Sender<T, P> {
     }
 }
 
-impl<T, P> Drop for Receiver<T, P> {
+impl<T> Drop for Receiver<T> {
     fn drop(&mut self) {
         self.chan.release_receiver();
     }
 }
+
+// A panic cannot leave the channel half-updated for another handle to see:
+// every change to the shared state is a single atomic step, and the only
+// user code the channel runs is a value's destructor in a drain, whose panic
+// is caught and the drain finished first (`tests/panics.rs`). So the handles
+// are unwind safe whatever `T` and `P` are, as crossbeam's and std's are.
+impl<T, P> UnwindSafe for Sender<T, P> {}
+impl<T, P> RefUnwindSafe for Sender<T, P> {}
+impl<T> UnwindSafe for Receiver<T> {}
+impl<T> RefUnwindSafe for Receiver<T> {}
 
 impl<T, P: Policy> fmt::Debug for Sender<T, P> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -661,10 +720,10 @@ impl<T, P: Policy> fmt::Debug for Sender<T, P> {
     }
 }
 
-impl<T, P: Policy> fmt::Debug for Receiver<T, P> {
+impl<T> fmt::Debug for Receiver<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Receiver")
-            .field("policy", &P::NAME)
+            .field("policy", &self.chan.policy_name())
             .field("len", &self.len())
             .field("capacity", &self.capacity())
             .finish_non_exhaustive()
@@ -673,11 +732,11 @@ impl<T, P: Policy> fmt::Debug for Receiver<T, P> {
 
 /// A waiting iterator over a [`Receiver`]; see [`Receiver::iter`].
 #[must_use = "iterators are lazy and do nothing unless consumed"]
-pub struct Iter<'a, T, P = Block> {
-    receiver: &'a Receiver<T, P>,
+pub struct Iter<'a, T> {
+    receiver: &'a Receiver<T>,
 }
 
-impl<T, P: Policy> Iterator for Iter<'_, T, P> {
+impl<T> Iterator for Iter<'_, T> {
     type Item = T;
 
     fn next(&mut self) -> Option<T> {
@@ -685,7 +744,7 @@ impl<T, P: Policy> Iterator for Iter<'_, T, P> {
     }
 }
 
-impl<T, P: Policy> fmt::Debug for Iter<'_, T, P> {
+impl<T> fmt::Debug for Iter<'_, T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Iter").finish_non_exhaustive()
     }
@@ -693,11 +752,11 @@ impl<T, P: Policy> fmt::Debug for Iter<'_, T, P> {
 
 /// A non-waiting iterator over a [`Receiver`]; see [`Receiver::try_iter`].
 #[must_use = "iterators are lazy and do nothing unless consumed"]
-pub struct TryIter<'a, T, P = Block> {
-    receiver: &'a Receiver<T, P>,
+pub struct TryIter<'a, T> {
+    receiver: &'a Receiver<T>,
 }
 
-impl<T, P: Policy> Iterator for TryIter<'_, T, P> {
+impl<T> Iterator for TryIter<'_, T> {
     type Item = T;
 
     fn next(&mut self) -> Option<T> {
@@ -705,7 +764,7 @@ impl<T, P: Policy> Iterator for TryIter<'_, T, P> {
     }
 }
 
-impl<T, P: Policy> fmt::Debug for TryIter<'_, T, P> {
+impl<T> fmt::Debug for TryIter<'_, T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("TryIter").finish_non_exhaustive()
     }
@@ -720,11 +779,11 @@ impl<T, P: Policy> fmt::Debug for TryIter<'_, T, P> {
 /// assert_eq!(rx.into_iter().collect::<Vec<_>>(), [1]);
 /// ```
 #[must_use = "iterators are lazy and do nothing unless consumed"]
-pub struct IntoIter<T, P = Block> {
-    receiver: Receiver<T, P>,
+pub struct IntoIter<T> {
+    receiver: Receiver<T>,
 }
 
-impl<T, P: Policy> Iterator for IntoIter<T, P> {
+impl<T> Iterator for IntoIter<T> {
     type Item = T;
 
     fn next(&mut self) -> Option<T> {
@@ -732,26 +791,26 @@ impl<T, P: Policy> Iterator for IntoIter<T, P> {
     }
 }
 
-impl<T, P: Policy> fmt::Debug for IntoIter<T, P> {
+impl<T> fmt::Debug for IntoIter<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("IntoIter").finish_non_exhaustive()
     }
 }
 
-impl<T, P: Policy> IntoIterator for Receiver<T, P> {
+impl<T> IntoIterator for Receiver<T> {
     type Item = T;
-    type IntoIter = IntoIter<T, P>;
+    type IntoIter = IntoIter<T>;
 
-    fn into_iter(self) -> IntoIter<T, P> {
+    fn into_iter(self) -> IntoIter<T> {
         IntoIter { receiver: self }
     }
 }
 
-impl<'a, T, P: Policy> IntoIterator for &'a Receiver<T, P> {
+impl<'a, T> IntoIterator for &'a Receiver<T> {
     type Item = T;
-    type IntoIter = Iter<'a, T, P>;
+    type IntoIter = Iter<'a, T>;
 
-    fn into_iter(self) -> Iter<'a, T, P> {
+    fn into_iter(self) -> Iter<'a, T> {
         self.iter()
     }
 }

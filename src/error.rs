@@ -356,7 +356,8 @@ impl std::error::Error for RecvTimeoutError {}
 #[non_exhaustive]
 pub enum BuildError {
     /// A capacity of zero was asked for; a bounded channel needs at least
-    /// one slot.
+    /// one slot. A rendezvous channel, where each send waits for a receiver
+    /// to take the value, is [`mpsc::sync_channel(0)`](crate::mpsc::sync_channel).
     ZeroCapacity,
     /// The capacity is too large to index or to allocate.
     CapacityTooLarge(usize),
@@ -376,7 +377,10 @@ pub enum BuildError {
 impl fmt::Display for BuildError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Self::ZeroCapacity => f.write_str("capacity must be at least 1"),
+            Self::ZeroCapacity => f.write_str(
+                "capacity must be at least 1; for a rendezvous channel, where each send \
+                 waits for a receiver, use weir::mpsc::sync_channel(0)",
+            ),
             Self::CapacityTooLarge(cap) => write!(f, "capacity {cap} is too large"),
             Self::AllocationFailed(cap) => {
                 write!(f, "could not allocate a ring of {cap} slots")

@@ -7,7 +7,7 @@ use weir::{Block, BuildError, Builder, DropOldest};
 fn zero_capacity_is_an_error() {
     let err = Builder::new(0).build::<u8, Block>().unwrap_err();
     assert_eq!(err, BuildError::ZeroCapacity);
-    assert_eq!(err.to_string(), "capacity must be at least 1");
+    assert_eq!(err.to_string(), "capacity must be at least 1; for a rendezvous channel, where each send waits for a receiver, use weir::mpsc::sync_channel(0)");
 }
 
 #[test]
@@ -156,7 +156,10 @@ fn zero_sample_rate_is_an_error() {
 }
 
 #[test]
-#[should_panic(expected = "weir::bounded: capacity must be at least 1")]
+#[should_panic(
+    expected = "weir::bounded: capacity must be at least 1; for a rendezvous channel, where each \
+                send waits for a receiver, use weir::mpsc::sync_channel(0)"
+)]
 fn bounded_panics_on_zero_capacity() {
     let _ = weir::bounded::<u8, Block>(0);
 }

@@ -44,6 +44,37 @@ fn the_channel_stays_connected_while_any_clone_lives() {
 }
 
 #[test]
+fn handle_counts_follow_clones_and_drops_from_either_end() {
+    let (tx, rx) = weir::bounded::<u32, DropOldest>(4);
+    let counts = |tx: &weir::Sender<u32, DropOldest>, rx: &weir::Receiver<u32>| {
+        let from_tx = (tx.sender_count(), tx.receiver_count());
+        assert_eq!(from_tx, (rx.sender_count(), rx.receiver_count()));
+        from_tx
+    };
+    assert_eq!(counts(&tx, &rx), (1, 1));
+    let senders: Vec<_> = (0..3).map(|_| tx.clone()).collect();
+    let rx2 = rx.clone();
+    assert_eq!(counts(&tx, &rx), (4, 2));
+    // A clone made and dropped on another thread is counted while it lives.
+    thread::scope(|s| {
+        s.spawn(|| {
+            let tx3 = tx.clone();
+            assert_eq!(tx3.sender_count(), 5);
+        });
+    });
+    drop(senders);
+    drop(rx2);
+    assert_eq!(counts(&tx, &rx), (1, 1));
+
+    // The last sender gone: the receiver reads 0 senders.
+    drop(tx);
+    assert_eq!((rx.sender_count(), rx.receiver_count()), (0, 1));
+    let (tx, rx) = weir::bounded::<u32, Block>(1);
+    drop(rx);
+    assert_eq!((tx.sender_count(), tx.receiver_count()), (1, 0));
+}
+
+#[test]
 fn every_policy_returns_the_value_when_receivers_are_gone() {
     let (tx, rx) = weir::bounded::<u32, Block>(1);
     drop(rx);

@@ -252,7 +252,7 @@ fn check<P: Harness>(
         .build::<u32, P>()
         .unwrap();
     let mut senders = vec![tx];
-    let mut receivers: Vec<Receiver<u32, P>> = vec![rx];
+    let mut receivers: Vec<Receiver<u32>> = vec![rx];
     let mut model = Model {
         kind,
         queue: VecDeque::new(),

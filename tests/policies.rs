@@ -185,6 +185,13 @@ fn send_outcome_reports_every_policy_generically() {
 fn debug_output_names_the_policy() {
     let (tx, rx) = weir::bounded::<u32, DropOldest>(4);
     tx.send(1).unwrap();
-    let text = format!("{tx:?} {rx:?}");
-    assert!(text.contains("DropOldest") && text.contains("len: 1") && text.contains("capacity: 4"));
+    for text in [format!("{tx:?}"), format!("{rx:?}")] {
+        assert!(
+            text.contains("DropOldest") && text.contains("len: 1") && text.contains("capacity: 4"),
+            "{text}"
+        );
+    }
+    // The receiver's type does not name the policy; its Debug still does.
+    let (_tx, rx) = weir::bounded::<u32, weir::Sample>(4);
+    assert!(format!("{rx:?}").contains("Sample"));
 }

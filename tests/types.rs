@@ -2,6 +2,7 @@
 
 use std::cell::Cell;
 use std::mem::size_of;
+use std::panic::{RefUnwindSafe, UnwindSafe};
 use std::rc::Rc;
 
 use static_assertions::{assert_impl_all, assert_not_impl_any, const_assert_eq};
@@ -12,28 +13,45 @@ use weir::{
 
 // Both ends are Send + Sync + Clone when T: Send, whatever the policy.
 assert_impl_all!(Sender<u32, Block>: Send, Sync, Clone, Unpin, std::fmt::Debug);
-assert_impl_all!(Receiver<u32, Block>: Send, Sync, Clone, Unpin, std::fmt::Debug);
+assert_impl_all!(Receiver<u32>: Send, Sync, Clone, Unpin, std::fmt::Debug);
 assert_impl_all!(Sender<Cell<u32>, DropOldest>: Send, Sync, Clone);
-assert_impl_all!(Receiver<Cell<u32>, DropNewest>: Send, Sync, Clone);
+assert_impl_all!(Receiver<Cell<u32>>: Send, Sync, Clone);
 assert_impl_all!(Sender<Vec<u8>, Sample>: Send, Sync);
 
 // A value that may not cross threads makes a channel that may not either.
 assert_not_impl_any!(Sender<Rc<u8>, Block>: Send, Sync);
-assert_not_impl_any!(Receiver<Rc<u8>, Block>: Send, Sync);
+assert_not_impl_any!(Receiver<Rc<u8>>: Send, Sync);
 assert_not_impl_any!(Sender<Rc<u8>, DropOldest>: Send, Sync);
-assert_not_impl_any!(Receiver<Rc<u8>, Sample>: Send, Sync);
+
+// Unwind safe whatever the value, as crossbeam's and std's handles are, so
+// a handle can be used inside `catch_unwind` without `AssertUnwindSafe`.
+assert_impl_all!(Sender<u32, Block>: UnwindSafe, RefUnwindSafe);
+assert_impl_all!(Sender<Cell<u32>, DropOldest>: UnwindSafe, RefUnwindSafe);
+assert_impl_all!(Sender<&'static mut u32, DropNewest>: UnwindSafe, RefUnwindSafe);
+assert_impl_all!(Sender<Rc<u8>, Sample>: UnwindSafe, RefUnwindSafe);
+assert_impl_all!(Receiver<Cell<u32>>: UnwindSafe, RefUnwindSafe);
+assert_impl_all!(Receiver<&'static mut u32>: UnwindSafe, RefUnwindSafe);
+assert_impl_all!(weir::IntoIter<Cell<u32>>: UnwindSafe, RefUnwindSafe);
+assert_impl_all!(weir::Iter<'static, Cell<u32>>: UnwindSafe, RefUnwindSafe);
+
+// The receiver's type does not name the policy: one consumer function takes
+// the receiver of a channel of any policy.
+const _: fn() = || {
+    fn consume(_: Receiver<u32>) {}
+    consume(weir::bounded::<u32, Block>(1).1);
+    consume(weir::bounded::<u32, DropOldest>(1).1);
+    consume(weir::bounded::<u32, DropNewest>(1).1);
+    consume(weir::bounded::<u32, Sample>(1).1);
+};
 
 // One pointer wide, and the null niche makes `Option` free.
 const_assert_eq!(size_of::<Sender<u64, Block>>(), size_of::<usize>());
-const_assert_eq!(size_of::<Receiver<u64, DropOldest>>(), size_of::<usize>());
+const_assert_eq!(size_of::<Receiver<u64>>(), size_of::<usize>());
 const_assert_eq!(
     size_of::<Option<Sender<[u8; 64], Sample>>>(),
     size_of::<usize>()
 );
-const_assert_eq!(
-    size_of::<Option<Receiver<(), DropNewest>>>(),
-    size_of::<usize>()
-);
+const_assert_eq!(size_of::<Option<Receiver<()>>>(), size_of::<usize>());
 
 // Policies are zero-sized markers.
 const_assert_eq!(size_of::<Block>(), 0);

@@ -305,7 +305,7 @@ pub struct WeirDropOldest;
 impl Lossy for WeirDropOldest {
     const NAME: &'static str = "weir DropOldest";
     type Tx = weir::Sender<usize, weir::DropOldest>;
-    type Rx = weir::Receiver<usize, weir::DropOldest>;
+    type Rx = weir::Receiver<usize>;
     fn bounded(cap: usize, _producers: usize) -> (Self::Tx, Self::Rx) {
         weir::bounded(cap)
     }
@@ -326,7 +326,7 @@ pub struct WeirDropNewest;
 impl Lossy for WeirDropNewest {
     const NAME: &'static str = "weir DropNewest";
     type Tx = weir::Sender<usize, weir::DropNewest>;
-    type Rx = weir::Receiver<usize, weir::DropNewest>;
+    type Rx = weir::Receiver<usize>;
     fn bounded(cap: usize, _producers: usize) -> (Self::Tx, Self::Rx) {
         weir::bounded(cap)
     }

@@ -351,7 +351,7 @@ pub struct Receiver<T> {
 }
 
 enum ReceiverFlavor<T> {
-    Ring(crate::Receiver<T, Block>),
+    Ring(crate::Receiver<T>),
     List(list::Receiver<T>),
     Zero(zero::Receiver<T>),
 }
