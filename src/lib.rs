@@ -62,7 +62,14 @@
 //!   are both `Clone`.
 //! * [`Policy`] is implemented by [`Block`], [`DropOldest`], [`DropNewest`]
 //!   and [`Sample`].
-//! * [`Pressure`] and [`Stats`] report what the channel is going through.
+//! * [`Pressure`] and [`Stats`] report what the channel is going through;
+//!   [`Stats::since`] gives what happened between two snapshots.
+//! * [`mpsc`] is a drop-in replacement for `std::sync::mpsc`.
+//!
+//! # Cargo features
+//!
+//! * `serde` (off by default): `Serialize` and `Deserialize` for [`Stats`]
+//!   and [`Pressure`].
 
 #![deny(missing_docs, unsafe_op_in_unsafe_fn, unsafe_code)]
 #![warn(

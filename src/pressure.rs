@@ -62,6 +62,7 @@ use core::fmt;
 /// assert_eq!(rx.pressure(), Pressure::Draining);
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub enum Pressure {
     /// Below the low watermark.
     Normal,
@@ -124,6 +125,7 @@ impl fmt::Display for Pressure {
 /// assert_eq!(stats.sent, stats.received + stats.evicted + stats.discarded + rx.len() as u64);
 /// ```
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 #[non_exhaustive]
 pub struct Stats {
     /// Values the channel accepted into the ring.
@@ -147,6 +149,53 @@ impl Stats {
     /// Everything handed back to senders: evicted, refused and sampled out.
     pub fn handed_back(&self) -> u64 {
         self.evicted + self.refused + self.sampled_out
+    }
+
+    /// What happened between `earlier` and `self`: each counter of `self`
+    /// minus the same counter of `earlier`. Also written `self - earlier`.
+    ///
+    /// Every counter of a channel only grows from one snapshot to the next,
+    /// so for two snapshots of one channel taken in that order the result is
+    /// exact, field by field. Given snapshots in the wrong order, or of two
+    /// channels, a counter that would go below zero reads 0 instead of
+    /// wrapping or panicking.
+    ///
+    /// A rate per second is one line:
+    ///
+    /// ```
+    /// use std::time::{Duration, Instant};
+    ///
+    /// let (tx, rx) = weir::bounded::<u32, weir::DropNewest>(4);
+    /// let (before, start) = (rx.stats(), Instant::now());
+    /// for i in 0..10 {
+    ///     let _ = tx.send(i); // 4 accepted, 6 refused
+    /// }
+    /// let delta = rx.stats().since(&before);
+    /// assert_eq!((delta.sent, delta.refused), (4, 6));
+    /// let elapsed = start.elapsed().max(Duration::from_nanos(1));
+    /// let refused_per_second = delta.refused as f64 / elapsed.as_secs_f64();
+    /// assert!(refused_per_second > 0.0);
+    /// assert_eq!(rx.stats() - before, delta);
+    /// ```
+    #[must_use]
+    pub fn since(&self, earlier: &Stats) -> Stats {
+        Stats {
+            sent: self.sent.saturating_sub(earlier.sent),
+            received: self.received.saturating_sub(earlier.received),
+            evicted: self.evicted.saturating_sub(earlier.evicted),
+            refused: self.refused.saturating_sub(earlier.refused),
+            sampled_out: self.sampled_out.saturating_sub(earlier.sampled_out),
+            discarded: self.discarded.saturating_sub(earlier.discarded),
+        }
+    }
+}
+
+/// `later - earlier` is [`later.since(&earlier)`](Stats::since).
+impl core::ops::Sub for Stats {
+    type Output = Stats;
+
+    fn sub(self, earlier: Stats) -> Stats {
+        self.since(&earlier)
     }
 }
 

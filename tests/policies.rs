@@ -195,3 +195,31 @@ fn debug_output_names_the_policy() {
     let (_tx, rx) = weir::bounded::<u32, weir::Sample>(4);
     assert!(format!("{rx:?}").contains("Sample"));
 }
+
+#[test]
+fn stats_since_an_earlier_snapshot_is_what_happened_in_between() {
+    let (tx, rx) = weir::bounded::<u32, DropOldest>(2);
+    tx.send(1).unwrap();
+    let earlier = rx.stats();
+    for i in 2..6 {
+        let _ = tx.send(i); // 2 fills the ring; 3, 4 and 5 evict 1, 2 and 3
+    }
+    assert_eq!(rx.recv(), Ok(4));
+    let later = rx.stats();
+    let delta = later.since(&earlier);
+    assert_eq!(
+        (delta.sent, delta.received, delta.evicted, delta.refused),
+        (4, 1, 3, 0)
+    );
+    assert_eq!(later - earlier, delta);
+    assert_eq!(later.since(&later), weir::Stats::default());
+    // Given in the wrong order, nothing goes below zero.
+    assert_eq!(earlier.since(&later), weir::Stats::default());
+    assert_eq!(earlier - later, weir::Stats::default());
+    // Adding the difference back gives the later snapshot, field by field.
+    assert_eq!(earlier.sent + delta.sent, later.sent);
+    assert_eq!(
+        earlier.handed_back() + delta.handed_back(),
+        later.handed_back()
+    );
+}

@@ -5,6 +5,11 @@
 //! implementations, error values and error messages, the same disconnection
 //! rules, and values left in a channel dropped when the receiver goes.
 //!
+//! The replacement is at the source level: the types are weir's own, not
+//! std's, and neither converts into the other. Where another crate's API
+//! takes or returns `std::sync::mpsc::Sender` (or any std channel type),
+//! that channel must still be std's.
+//!
 //! ```
 //! use std::thread;
 //! use weir::mpsc; // was: use std::sync::mpsc;
