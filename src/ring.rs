@@ -35,9 +35,10 @@
 //! The eviction's CAS writes the new `head` with `mark_bit` set (the
 //! *eviction flag*; `head` never carries the disconnect mark, so the bit is
 //! free there), and the evictor clears it with a plain store right after it
-//! moves `tail`, before it swaps its value into the slot. Between the CAS and the move of `tail` the two indices
-//! alone would show one value fewer than the ring holds (at capacity 1,
-//! `head == tail`: an empty-looking full ring); the flag tells a reader that
+//! moves `tail`, before it swaps its value into the slot. Between the CAS
+//! and the move of `tail` the two indices alone would show one value fewer
+//! than the ring holds (at capacity 1, `head == tail`: an empty-looking full
+//! ring); the flag tells a reader that
 //! an eviction is under way, and an eviction only ever runs on a full ring,
 //! so `len` reads `cap` (invariant 7). While the flag is set no other thread
 //! can move `head`: a receiver's or another evictor's CAS expects a `head`
@@ -73,11 +74,10 @@
 //!    (invariant 2) and is dropped exactly once.
 //! 6. Evictions never overlap in their flagged window: each runs from its
 //!    CAS on `head` to the Release store that clears the flag (invariant 4),
-//!    and the next
-//!    evictor's CAS (`SeqCst`, so an acquire) reads that store or a later
-//!    read-modify-write of `head` in its release sequence. So everything
-//!    one evictor did up to its clear, the count included, happens before the
-//!    next one starts: the count is read and written by one thread at a time,
+//!    and the next evictor's CAS (`SeqCst`, so an acquire) reads that store
+//!    or a later read-modify-write of `head` in its release sequence. So
+//!    everything one evictor did up to its clear, the count included,
+//!    happens before the next one starts: the count is read and written by one thread at a time,
 //!    each seeing the last write, and needs no read-modify-write. The count
 //!    is stored with Release inside the flagged window.
 //! 7. Readings. `len` takes `head` and `tail` at one instant (`tail` read

@@ -96,25 +96,21 @@ fn last_receiver_drain<P: Policy>() {
 
 #[test]
 fn last_receiver_drain_survives_panicking_destructors_block() {
-    quiet();
     last_receiver_drain::<Block>();
 }
 
 #[test]
 fn last_receiver_drain_survives_panicking_destructors_drop_oldest() {
-    quiet();
     last_receiver_drain::<DropOldest>();
 }
 
 #[test]
 fn last_receiver_drain_survives_panicking_destructors_drop_newest() {
-    quiet();
     last_receiver_drain::<DropNewest>();
 }
 
 #[test]
 fn last_receiver_drain_survives_panicking_destructors_sample() {
-    quiet();
     last_receiver_drain::<Sample>();
 }
 
