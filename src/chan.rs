@@ -30,17 +30,20 @@
 //! retries measured slightly better while spinning, so the watch is skipped
 //! there.
 
+use core::pin::Pin;
+use core::task::{Context, Poll};
 use std::time::Instant;
 
 use crossbeam_utils::CachePadded;
 
+use crate::error::RecvError;
 use crate::error::{
     BuildError, RecvTimeoutError, SampleError, SendError, SendTimeoutError, TryRecvError,
     TrySendError,
 };
-use crate::park::{deadline_passed, WaitPoint, Wake};
+use crate::park::{deadline_passed, Node, WaitPoint, Wake};
 use crate::pressure::{Pressure, Stats, Thresholds};
-use crate::ring::{PopError, PushError, Ring, RingError, Shared};
+use crate::ring::{PopError, PushError, Ring, RingError, Shared, TryPop, TryPush};
 use crate::sync::{AtomicUsize, Ordering, Patience};
 use crate::unwind::FirstPanic;
 
@@ -396,6 +399,128 @@ impl<T> Chan<T> {
                 .wait(|| ring.is_empty_and_connected(), deadline);
             timed_out = wake == Wake::TimedOut;
         }
+    }
+
+    // ----- waiting in a task ---------------------------------------------------
+
+    /// One poll of a task's receive. `node` is the task's waiter record,
+    /// pinned inside its future (or its stream's allocation).
+    ///
+    /// A value leaves the ring only when this returns it. `Pending` is
+    /// returned only with `node` queued after a re-check of the indices that
+    /// still found the ring empty and connected, or, when another thread's
+    /// claimed operation is still in flight after a brief spin, with the task
+    /// woken at once to poll again; it never blocks or yields the thread.
+    pub(crate) fn poll_recv(
+        &self,
+        node: Pin<&Node>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Result<T, RecvError>> {
+        let wait = &self.header().recv_wait;
+        // A notify seen now is acted on by this poll's attempt. One that
+        // arrives later in the poll, after the node was queued again, is
+        // passed on if the poll completes: the value taken may not be the
+        // one it announced.
+        node.take_notified();
+        let mut pass_on = false;
+        loop {
+            match self.ring().pop_nowait() {
+                Ok(value) => {
+                    self.header().send_wait.notify_one();
+                    Self::leave(wait, node, pass_on);
+                    return Poll::Ready(Ok(value));
+                }
+                Err(TryPop::Disconnected) => {
+                    Self::leave(wait, node, pass_on);
+                    return Poll::Ready(Err(RecvError));
+                }
+                Err(TryPop::Busy) => {
+                    // Stay queued (a notify still reaches us), and poll again
+                    // soon: the operation in flight takes a few instructions.
+                    if wait.register_task(node, cx.waker()) {
+                        pass_on = true;
+                        continue;
+                    }
+                    cx.waker().wake_by_ref();
+                    return Poll::Pending;
+                }
+                Err(TryPop::Empty) => {}
+            }
+            if wait.register_task(node, cx.waker()) {
+                pass_on = true;
+                continue;
+            }
+            if self.ring().is_empty_and_connected() {
+                return Poll::Pending;
+            }
+            // Something arrived (or the channel disconnected) between the
+            // attempt and the registration: try again, still queued.
+        }
+    }
+
+    /// One poll of a task's `Block` send of the value in `value` (taken out
+    /// when it is sent or returned, put back when the poll is `Pending`). As
+    /// `poll_recv`, with the roles of the two wait points swapped.
+    pub(crate) fn poll_send(
+        &self,
+        node: Pin<&Node>,
+        value: &core::cell::Cell<Option<T>>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Result<(), SendError<T>>> {
+        let wait = &self.header().send_wait;
+        node.take_notified();
+        let mut pass_on = false;
+        loop {
+            let Some(item) = value.take() else {
+                panic!("a send future was polled after it completed");
+            };
+            match self.ring().push_nowait(item) {
+                Ok(()) => {
+                    self.header().recv_wait.notify_one();
+                    Self::leave(wait, node, pass_on);
+                    return Poll::Ready(Ok(()));
+                }
+                Err(TryPush::Disconnected(item)) => {
+                    Self::leave(wait, node, pass_on);
+                    return Poll::Ready(Err(SendError(item)));
+                }
+                Err(TryPush::Busy(item)) => {
+                    value.set(Some(item));
+                    if wait.register_task(node, cx.waker()) {
+                        pass_on = true;
+                        continue;
+                    }
+                    cx.waker().wake_by_ref();
+                    return Poll::Pending;
+                }
+                Err(TryPush::Full(item)) => value.set(Some(item)),
+            }
+            if wait.register_task(node, cx.waker()) {
+                pass_on = true;
+                continue;
+            }
+            if self.ring().is_full_and_connected() {
+                return Poll::Pending;
+            }
+        }
+    }
+
+    /// A task's waiter leaves `wait` for good (its future completed or is
+    /// dropped), passing on any notify it holds but will not act on.
+    pub(crate) fn leave(wait: &WaitPoint, node: Pin<&Node>, pass_on: bool) {
+        if wait.unregister(node) || pass_on {
+            wait.notify_one();
+        }
+    }
+
+    /// A receive future or stream is dropped: it leaves the receivers' queue.
+    pub(crate) fn cancel_recv(&self, node: Pin<&Node>) {
+        Self::leave(&self.header().recv_wait, node, false);
+    }
+
+    /// A send future or sink is dropped: it leaves the senders' queue.
+    pub(crate) fn cancel_send(&self, node: Pin<&Node>) {
+        Self::leave(&self.header().send_wait, node, false);
     }
 
     // ----- observing ---------------------------------------------------------

@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 
 use crate::chan::{Chan, Config};
 use crate::error::{BuildError, RecvError, RecvTimeoutError, SendTimeoutError, TryRecvError};
+use crate::future::{RecvFut, SendFut};
 use crate::policy::{Block, Policy};
 use crate::pressure::{Pressure, Stats};
 use crate::TrySendError;
@@ -486,6 +487,51 @@ impl<T> Sender<T, Block> {
             .send_until(value, Instant::now().checked_add(timeout))
     }
 
+    /// Sends `value` from async code, waiting while the channel is full
+    /// without blocking the thread.
+    ///
+    /// Threads and tasks waiting to send on one channel are woken in the
+    /// order they began to wait. The future allocates nothing, and works on
+    /// any executor.
+    ///
+    /// # Cancel safety
+    ///
+    /// Dropping the future before it completes never sends `value`: the
+    /// value is dropped with the future.
+    ///
+    /// # Errors
+    ///
+    /// Returns `value` in [`SendError`](crate::SendError) if every receiver
+    /// is gone.
+    ///
+    /// ```
+    /// # fn block_on<F: std::future::Future>(f: F) -> F::Output {
+    /// #     struct Unpark(std::thread::Thread);
+    /// #     impl std::task::Wake for Unpark {
+    /// #         fn wake(self: std::sync::Arc<Self>) { self.0.unpark() }
+    /// #     }
+    /// #     let waker = std::sync::Arc::new(Unpark(std::thread::current())).into();
+    /// #     let mut cx = std::task::Context::from_waker(&waker);
+    /// #     let mut f = std::pin::pin!(f);
+    /// #     loop {
+    /// #         match f.as_mut().poll(&mut cx) {
+    /// #             std::task::Poll::Ready(out) => return out,
+    /// #             std::task::Poll::Pending => std::thread::park(),
+    /// #         }
+    /// #     }
+    /// # }
+    /// let (tx, rx) = weir::bounded::<u32, weir::Block>(1);
+    /// block_on(async {
+    ///     tx.send_async(1).await.unwrap();
+    ///     let consumer = std::thread::spawn(move || (rx.recv(), rx.recv()));
+    ///     tx.send_async(2).await.unwrap(); // waits until the thread takes 1
+    ///     assert_eq!(consumer.join().unwrap(), (Ok(1), Ok(2)));
+    /// });
+    /// ```
+    pub fn send_async(&self, value: T) -> SendFut<'_, T> {
+        SendFut::new(&self.chan, value)
+    }
+
     /// Sends `value`, waiting for room until `deadline`.
     ///
     /// # Errors
@@ -580,6 +626,59 @@ impl<T> Receiver<T> {
     /// ```
     pub fn recv_deadline(&self, deadline: Instant) -> Result<T, RecvTimeoutError> {
         self.chan.recv_until(Some(deadline))
+    }
+
+    /// Takes the oldest value from async code, waiting for one without
+    /// blocking the thread.
+    ///
+    /// Threads and tasks waiting to receive on one channel are woken in the
+    /// order they began to wait. Senders of every policy wake it. The future
+    /// allocates nothing, and works on any executor; weir does no
+    /// cooperative budgeting of its own.
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel safe: a value leaves the channel only when the future returns
+    /// it, so dropping the future (in a `select!`, or on a timeout) loses no
+    /// value, and a wakeup it received is passed on to the next waiter.
+    ///
+    /// # Errors
+    ///
+    /// [`RecvError`] once every sender is gone and the channel is empty.
+    ///
+    /// ```
+    /// # fn block_on<F: std::future::Future>(f: F) -> F::Output {
+    /// #     struct Unpark(std::thread::Thread);
+    /// #     impl std::task::Wake for Unpark {
+    /// #         fn wake(self: std::sync::Arc<Self>) { self.0.unpark() }
+    /// #     }
+    /// #     let waker = std::sync::Arc::new(Unpark(std::thread::current())).into();
+    /// #     let mut cx = std::task::Context::from_waker(&waker);
+    /// #     let mut f = std::pin::pin!(f);
+    /// #     loop {
+    /// #         match f.as_mut().poll(&mut cx) {
+    /// #             std::task::Poll::Ready(out) => return out,
+    /// #             std::task::Poll::Pending => std::thread::park(),
+    /// #         }
+    /// #     }
+    /// # }
+    /// let (tx, rx) = weir::bounded::<u32, weir::DropOldest>(4);
+    /// let producer = std::thread::spawn(move || {
+    ///     for i in 0..3 {
+    ///         tx.send(i).unwrap();
+    ///     }
+    /// });
+    /// block_on(async {
+    ///     let mut got = Vec::new();
+    ///     while let Ok(value) = rx.recv_async().await {
+    ///         got.push(value);
+    ///     }
+    ///     assert_eq!(got, [0, 1, 2]);
+    /// });
+    /// producer.join().unwrap();
+    /// ```
+    pub fn recv_async(&self) -> RecvFut<'_, T> {
+        RecvFut::new(&self.chan)
     }
 
     /// Waits for a value, then takes every value available at once, up to

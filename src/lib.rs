@@ -81,6 +81,7 @@
 mod chan;
 mod channel;
 mod error;
+mod future;
 pub mod mpsc;
 mod park;
 mod policy;
@@ -94,6 +95,7 @@ pub use error::{
     BuildError, RecvError, RecvTimeoutError, SampleError, SendError, SendTimeoutError,
     TryRecvError, TrySendError,
 };
+pub use future::{RecvFut, SendFut};
 pub use policy::{Block, DropNewest, DropOldest, Policy, Sample, SendOutcome};
 pub use pressure::{Pressure, Stats};
 

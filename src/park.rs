@@ -1,10 +1,13 @@
-//! A wait point: where threads sleep until the ring changes, and how they are
-//! woken.
+//! A wait point: where threads and tasks wait until the ring changes, and how
+//! they are woken.
 //!
 //! A channel has two: one for senders waiting on a full ring and one for
-//! receivers waiting on an empty ring. Threads park through
-//! `parking_lot_core`, keyed on the wait point's own address, so a channel
-//! needs no mutex and no per-thread allocation.
+//! receivers waiting on an empty ring. Each keeps one FIFO queue of waiters
+//! under a small lock, threads and tasks alike, so every waiter on one side
+//! is woken in the order it registered. A waiter is a [`Node`] that lives
+//! where the waiting happens: on the stack of a blocking call, inside a
+//! pinned future, or in the one allocation a stream or sink makes. Nothing
+//! is allocated per wait.
 //!
 //! # The handshake
 //!
@@ -12,33 +15,55 @@
 //!
 //! ```text
 //! waiter                               notifier
-//! waiters.fetch_add(1)     (SeqCst)    publish: CAS head or tail  (SeqCst)
-//! re-check the ring        (SeqCst)    waiters.load()             (SeqCst)
+//! link; waiters.fetch_add(1) (SeqCst)  publish: CAS head or tail  (SeqCst)
+//! re-check the ring          (SeqCst)  waiters.load()             (SeqCst)
 //! ```
 //!
 //! All four accesses are `SeqCst`, so they sit in one total order and at least
-//! one side sees the other: either the notifier sees a waiter and unparks, or
-//! the waiter's re-check sees the published change and does not sleep. The
-//! re-check runs in `validate`, under the parking lot's bucket lock, and
-//! `unpark_*` takes the same lock, so a waiter cannot slip into the queue
-//! between a notifier's check and its unpark. When nobody waits, notifying
-//! costs one load.
+//! one side sees the other: either the notifier sees a waiter and wakes the
+//! first one queued, or the waiter's re-check sees the published change and
+//! does not sleep. The count is raised under the queue's lock after the node
+//! is linked, so a notifier that sees it finds a node to wake once it takes
+//! the lock. When nobody waits, notifying costs one load.
+//!
+//! # Wakeups are passed on, never absorbed
+//!
+//! A wakeup means "retry", never "here is a value": the ring alone hands out
+//! values. A waiter woken from its sleep retries its operation, and if that
+//! fails it registers again. The waiter that must pass a wakeup on is one
+//! that received it without acting on it: a future dropped after it was
+//! notified, or a waiter whose re-check after registering already said
+//! "retry" while a notify arrived. Those call [`WaitPoint::notify_one`]
+//! again, which at worst wakes a waiter for nothing.
 //!
 //! # Invariants
 //!
-//! 1. A `WaitPoint` is never zero-sized, so its address is a key no other wait
-//!    point shares while it is alive.
-//! 2. A thread only parks on a wait point inside a channel it holds a handle
-//!    to, so the key stays valid (the memory is not freed or reused) while any
-//!    thread sleeps on it.
-//! 3. The closures passed to the parking lot only load atomics: they cannot
-//!    panic and never call back into the parking lot.
+//! 1. A node is linked into at most one queue at a time, and only while its
+//!    state is `LINKED`. A linked node stays at its address and alive until it
+//!    is unlinked: by its owner (under the lock), or by a notifier, which sets
+//!    `NOTIFIED` as its last access to the node.
+//! 2. A node's links (`prev`, `next`) and its wakeup are read and written only
+//!    under the lock of the queue it is linked into, or by its owner while
+//!    it is not linked.
+//! 3. `waiters` counts the linked nodes; it changes only under the lock.
+//! 4. Only the owner moves a node from `NOTIFIED` back to `IDLE`, and from
+//!    `IDLE` to `LINKED` (under the lock); only a notifier moves it from
+//!    `LINKED` to `NOTIFIED` (under the lock).
+//! 5. No user code (a waker's `wake`, `clone` or `drop`) runs under the lock.
 
 #![allow(unsafe_code)]
 
+use core::fmt;
+use core::marker::PhantomPinned;
+use core::pin::Pin;
+use core::ptr;
+use core::task::Waker;
 use std::time::Instant;
 
-use crate::sync::{seq_cst_point, AtomicUsize, Ordering};
+use crate::sync::{
+    current_thread, park, seq_cst_point, AtomicUsize, Mutex, MutexGuard, Ordering, Thread,
+    UnsafeCell,
+};
 
 /// Whether `deadline` has passed (never, for `None`).
 #[inline]
@@ -58,138 +83,364 @@ pub(crate) enum Wake {
     TimedOut,
 }
 
-/// A place for threads to sleep on one condition of a channel.
-#[derive(Debug)]
+/// Not in any queue.
+const IDLE: usize = 0;
+/// In a queue, waiting for a notify.
+const LINKED: usize = 1;
+/// Taken off the queue by a notify that the owner has not seen yet.
+const NOTIFIED: usize = 2;
+
+/// How to wake a waiter.
+enum Wakeup {
+    Thread(Thread),
+    Task(Waker),
+}
+
+impl Wakeup {
+    fn wake(self) {
+        match self {
+            Self::Thread(thread) => thread.unpark(),
+            Self::Task(waker) => waker.wake(),
+        }
+    }
+}
+
+/// One waiter's place in a queue. See the module's invariants.
+pub(crate) struct Node {
+    state: AtomicUsize,
+    prev: UnsafeCell<*const Node>,
+    next: UnsafeCell<*const Node>,
+    wakeup: UnsafeCell<Option<Wakeup>>,
+    /// A linked node is pointed to by its neighbours: it must not move.
+    _pinned: PhantomPinned,
+}
+
+// SAFETY: the raw pointers are only followed under the queue's lock
+// (invariant 2), and `Thread` and `Waker` are `Send + Sync`.
+unsafe impl Send for Node {}
+// SAFETY: as for `Send`; every field shared between threads is an atomic or
+// is accessed under the lock.
+unsafe impl Sync for Node {}
+
+impl fmt::Debug for Node {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let state = match self.state.load(Ordering::Relaxed) {
+            IDLE => "idle",
+            LINKED => "linked",
+            _ => "notified",
+        };
+        f.debug_struct("Node").field("state", &state).finish()
+    }
+}
+
+impl Node {
+    pub(crate) fn new() -> Self {
+        Self {
+            state: AtomicUsize::new(IDLE),
+            prev: UnsafeCell::new(ptr::null()),
+            next: UnsafeCell::new(ptr::null()),
+            wakeup: UnsafeCell::new(None),
+            _pinned: PhantomPinned,
+        }
+    }
+
+    /// If a notify took the node off its queue, returns `true` and makes the
+    /// node idle: the owner has now seen the notify (invariant 4).
+    pub(crate) fn take_notified(&self) -> bool {
+        // Acquire: pairs with the notifier's Release store of `NOTIFIED`,
+        // after which the notifier no longer touches the node.
+        if self.state.load(Ordering::Acquire) == NOTIFIED {
+            self.state.store(IDLE, Ordering::Relaxed);
+            true
+        } else {
+            false
+        }
+    }
+}
+
+/// The queue behind the lock: linked nodes, oldest at `head`.
+struct Queue {
+    head: *const Node,
+    tail: *const Node,
+}
+
+// SAFETY: the pointers are only followed by the lock's holder (invariant 2).
+unsafe impl Send for Queue {}
+
+/// How many waiters a `notify_all` wakes per turn of the lock: it collects
+/// their wakeups on the stack, so it allocates nothing.
+const WAKE_BATCH: usize = 16;
+
+/// A place for threads and tasks to wait on one condition of a channel.
 pub(crate) struct WaitPoint {
-    /// Threads that are registered to sleep here (between increment and
-    /// decrement in [`WaitPoint::wait`]). Notifiers skip the parking lot when
-    /// this is zero.
+    /// Linked nodes (invariant 3). Notifiers skip the lock when this is zero.
     waiters: AtomicUsize,
-    #[cfg(loom)]
-    lock: loom::sync::Mutex<()>,
-    #[cfg(loom)]
-    condvar: loom::sync::Condvar,
+    queue: Mutex<Queue>,
+}
+
+impl fmt::Debug for WaitPoint {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("WaitPoint")
+            .field("waiters", &self.waiters.load(Ordering::Relaxed))
+            .finish_non_exhaustive()
+    }
 }
 
 impl WaitPoint {
     pub(crate) fn new() -> Self {
         Self {
             waiters: AtomicUsize::new(0),
-            #[cfg(loom)]
-            lock: loom::sync::Mutex::new(()),
-            #[cfg(loom)]
-            condvar: loom::sync::Condvar::new(),
+            queue: Mutex::new(Queue {
+                head: ptr::null(),
+                tail: ptr::null(),
+            }),
         }
     }
 
-    /// Sleeps until notified or until `deadline`, unless `should_sleep`
-    /// (evaluated after registering, under the wait point's lock) says the
-    /// condition already changed.
+    /// The queue's lock. No code that holds it can panic except through a
+    /// bug, so a poisoned lock still guards a consistent queue.
+    fn lock(&self) -> MutexGuard<'_, Queue> {
+        match self.queue.lock() {
+            Ok(guard) => guard,
+            Err(poisoned) => poisoned.into_inner(),
+        }
+    }
+
+    // ----- registering ---------------------------------------------------------
+
+    /// Queues `node` behind every waiter already here, to be woken through
+    /// `wakeup`; if it is already queued, only replaces its wakeup, keeping
+    /// its place. The caller re-checks the ring after this returns (the
+    /// handshake).
+    ///
+    /// Returns `true`, changing nothing, if a notify has taken the node off
+    /// the queue and the owner has not seen it yet; the node is then idle
+    /// again (the notify is seen now) and the caller retries its operation.
+    fn register(&self, node: Pin<&Node>, wakeup: Wakeup) -> bool {
+        let node: &Node = node.get_ref();
+        let old = {
+            let mut queue = self.lock();
+            if node.state.load(Ordering::Relaxed) == NOTIFIED {
+                drop(queue);
+                node.state.store(IDLE, Ordering::Relaxed);
+                drop(wakeup);
+                return true;
+            }
+            // SAFETY: we hold the lock (invariant 2).
+            let old = node.wakeup.with_mut(|p| unsafe { (*p).replace(wakeup) });
+            if node.state.load(Ordering::Relaxed) == IDLE {
+                let this: *const Node = node;
+                // SAFETY: we hold the lock, so the tail node (if any) is
+                // linked and alive (invariant 1) and its links are ours to
+                // write (invariant 2); `node` is pinned by the caller, so it
+                // stays where the queue points until it is unlinked.
+                unsafe {
+                    node.prev.with_mut(|p| *p = queue.tail);
+                    node.next.with_mut(|p| *p = ptr::null());
+                    if queue.tail.is_null() {
+                        queue.head = this;
+                    } else {
+                        (*queue.tail).next.with_mut(|p| *p = this);
+                    }
+                }
+                queue.tail = this;
+                node.state.store(LINKED, Ordering::Relaxed);
+                self.waiters.fetch_add(1, Ordering::SeqCst);
+            }
+            old
+        };
+        // Outside the lock: dropping a waker runs its code (invariant 5).
+        drop(old);
+        seq_cst_point();
+        false
+    }
+
+    /// Registers a task's node, or refreshes the waker of one already queued
+    /// when the task polls with a different one. Returns `true` as
+    /// [`register`](Self::register) does.
+    pub(crate) fn register_task(&self, node: Pin<&Node>, waker: &Waker) -> bool {
+        {
+            let _queue = self.lock();
+            match node.state.load(Ordering::Relaxed) {
+                NOTIFIED => {
+                    node.state.store(IDLE, Ordering::Relaxed);
+                    return true;
+                }
+                // SAFETY: we hold the lock and the node is linked (invariant
+                // 2). `will_wake` compares data and vtable pointers only; it
+                // runs no waker code.
+                LINKED
+                    if node.wakeup.with(|p| unsafe {
+                        matches!(&*p, Some(Wakeup::Task(stored)) if stored.will_wake(waker))
+                    }) =>
+                {
+                    // Queued with this waker already: the registration that
+                    // linked it, and its handshake, still stand.
+                    return false;
+                }
+                _ => {}
+            }
+        }
+        // Cloning runs the waker's code: outside the lock (invariant 5).
+        self.register(node, Wakeup::Task(waker.clone()))
+    }
+
+    /// Takes `node` off the queue if it is still there. Returns `true` if a
+    /// notify took it off first and the owner had not seen it: the caller
+    /// then either acts on that notify (retries its operation) or passes it
+    /// on with [`notify_one`](Self::notify_one).
+    pub(crate) fn unregister(&self, node: Pin<&Node>) -> bool {
+        let node: &Node = node.get_ref();
+        match node.state.load(Ordering::Acquire) {
+            IDLE => return false,
+            NOTIFIED => return node.take_notified(),
+            _ => {}
+        }
+        let old = {
+            let mut queue = self.lock();
+            if node.state.load(Ordering::Relaxed) != LINKED {
+                // A notifier unlinked it between our load and the lock.
+                drop(queue);
+                return node.take_notified();
+            }
+            // SAFETY: we hold the lock; the node and its neighbours are
+            // linked and alive (invariant 1), their links ours (invariant 2).
+            unsafe {
+                let prev = node.prev.with(|p| *p);
+                let next = node.next.with(|p| *p);
+                if prev.is_null() {
+                    queue.head = next;
+                } else {
+                    (*prev).next.with_mut(|p| *p = next);
+                }
+                if next.is_null() {
+                    queue.tail = prev;
+                } else {
+                    (*next).prev.with_mut(|p| *p = prev);
+                }
+            }
+            self.waiters.fetch_sub(1, Ordering::Relaxed);
+            node.state.store(IDLE, Ordering::Relaxed);
+            // SAFETY: we hold the lock (invariant 2).
+            node.wakeup.with_mut(|p| unsafe { (*p).take() })
+        };
+        drop(old);
+        false
+    }
+
+    // ----- waiting on a thread -------------------------------------------------
+
+    /// Sleeps the calling thread until notified or until `deadline`, unless
+    /// `should_sleep` (evaluated after registering) says the condition
+    /// already changed.
     ///
     /// Returns on spurious wakeups too; callers loop.
     pub(crate) fn wait(&self, should_sleep: impl Fn() -> bool, deadline: Option<Instant>) -> Wake {
-        self.waiters.fetch_add(1, Ordering::SeqCst);
-        seq_cst_point();
-        let wake = self.sleep(should_sleep, deadline);
-        // A stale non-zero count only costs a notifier one needless trip to
-        // the parking lot, so the decrement needs no ordering.
-        self.waiters.fetch_sub(1, Ordering::Relaxed);
-        wake
+        let node = Node::new();
+        // SAFETY: `node` is a local that is never moved; every path below
+        // unregisters it (or sees it notified, hence unlinked) before
+        // returning, and nothing in between can panic.
+        let node = unsafe { Pin::new_unchecked(&node) };
+        let _ = self.register(node, Wakeup::Thread(current_thread()));
+        if !should_sleep() {
+            // A notify that arrived in between went to a waiter that is not
+            // going to sleep on it: pass it on.
+            if self.unregister(node) {
+                self.notify_one();
+            }
+            return Wake::Retry;
+        }
+        loop {
+            if node.take_notified() {
+                return Wake::Retry;
+            }
+            match deadline {
+                None => park(),
+                Some(deadline) => {
+                    #[cfg(not(loom))]
+                    let now = Instant::now();
+                    // Loom has no clock: a timed waiter takes the timeout
+                    // path at once, so models explore a timeout racing every
+                    // notify.
+                    #[cfg(loom)]
+                    let now = deadline;
+                    if now >= deadline {
+                        // Notified after all: the caller retries and so acts
+                        // on it.
+                        if self.unregister(node) {
+                            return Wake::Retry;
+                        }
+                        return Wake::TimedOut;
+                    }
+                    #[cfg(not(loom))]
+                    crate::sync::park_timeout(deadline - now);
+                }
+            }
+        }
     }
 
-    /// Wakes one sleeping thread, if any. Call after publishing the change the
-    /// sleeper waits for.
+    // ----- notifying -----------------------------------------------------------
+
+    /// Wakes the first waiter, if any. Call after publishing the change the
+    /// waiters wait for.
     #[inline]
     pub(crate) fn notify_one(&self) {
         seq_cst_point();
         if self.waiters.load(Ordering::SeqCst) != 0 {
-            self.unpark(false);
+            self.wake(1);
         }
     }
 
-    /// Wakes every sleeping thread. Call after publishing a disconnect.
+    /// Wakes every waiter. Call after publishing a disconnect.
     pub(crate) fn notify_all(&self) {
         seq_cst_point();
         if self.waiters.load(Ordering::SeqCst) != 0 {
-            self.unpark(true);
+            self.wake(usize::MAX);
         }
     }
 
-    #[cfg(not(loom))]
-    fn key(&self) -> usize {
-        self as *const Self as usize
-    }
-
-    #[cfg(not(loom))]
-    fn sleep(&self, should_sleep: impl Fn() -> bool, deadline: Option<Instant>) -> Wake {
-        use parking_lot_core::{ParkResult, DEFAULT_PARK_TOKEN};
-        // SAFETY: the key is this wait point's address, unique and live while
-        // we sleep (invariants 1 and 2); `should_sleep` and the timeout
-        // callback only load atomics and cannot panic or re-enter the parking
-        // lot (invariant 3).
-        let result = unsafe {
-            parking_lot_core::park(
-                self.key(),
-                should_sleep,
-                || {},
-                |_, _| {},
-                DEFAULT_PARK_TOKEN,
-                deadline,
-            )
-        };
-        match result {
-            ParkResult::TimedOut => Wake::TimedOut,
-            ParkResult::Unparked(_) | ParkResult::Invalid => Wake::Retry,
-        }
-    }
-
-    #[cfg(not(loom))]
+    /// Takes up to `count` waiters off the queue, oldest first, and wakes
+    /// them outside the lock, `WAKE_BATCH` per turn of the lock.
     #[cold]
-    fn unpark(&self, all: bool) {
-        use parking_lot_core::DEFAULT_UNPARK_TOKEN;
-        if all {
-            // SAFETY: key as in `sleep` (invariants 1 and 2); no callback.
-            unsafe { parking_lot_core::unpark_all(self.key(), DEFAULT_UNPARK_TOKEN) };
-        } else {
-            // SAFETY: key as in `sleep` (invariants 1 and 2); the callback
-            // returns a constant and cannot panic (invariant 3).
-            unsafe { parking_lot_core::unpark_one(self.key(), |_| DEFAULT_UNPARK_TOKEN) };
-        }
-    }
-
-    /// Under loom a mutex and condition variable stand in for the parking lot,
-    /// with the re-check under the mutex as the bucket lock would hold it.
-    /// Loom has no clock, so a wait with a deadline takes the timeout path at
-    /// once, without sleeping: the thread goes on while the others may be
-    /// anywhere, so the model explores a timeout racing every notify. (A yield
-    /// here would let loom run the timeout only once every other thread is
-    /// blocked, hiding those races.) Callers retry their operation once after
-    /// a timeout, so this cannot loop.
-    #[cfg(loom)]
-    fn sleep(&self, should_sleep: impl Fn() -> bool, deadline: Option<Instant>) -> Wake {
-        let guard = self.lock.lock().unwrap();
-        if !should_sleep() {
-            return Wake::Retry;
-        }
-        match deadline {
-            None => {
-                drop(self.condvar.wait(guard).unwrap());
-                Wake::Retry
+    fn wake(&self, mut count: usize) {
+        loop {
+            let mut batch: [Option<Wakeup>; WAKE_BATCH] = Default::default();
+            let mut taken = 0;
+            let more = {
+                let mut queue = self.lock();
+                while taken < WAKE_BATCH && count > 0 && !queue.head.is_null() {
+                    let node = queue.head;
+                    // SAFETY: we hold the lock; the head node is linked and
+                    // alive (invariant 1), its fields ours (invariant 2).
+                    unsafe {
+                        let next = (*node).next.with(|p| *p);
+                        queue.head = next;
+                        if next.is_null() {
+                            queue.tail = ptr::null();
+                        } else {
+                            (*next).prev.with_mut(|p| *p = ptr::null());
+                        }
+                        batch[taken] = (*node).wakeup.with_mut(|p| (*p).take());
+                        self.waiters.fetch_sub(1, Ordering::Relaxed);
+                        // The last access: from here the owner may free the
+                        // node (invariant 1). Release pairs with the owner's
+                        // Acquire in `take_notified`.
+                        (*node).state.store(NOTIFIED, Ordering::Release);
+                    }
+                    taken += 1;
+                    count -= 1;
+                }
+                count > 0 && !queue.head.is_null()
+            };
+            // Outside the lock (invariant 5).
+            for wakeup in batch.iter_mut().take(taken) {
+                if let Some(wakeup) = wakeup.take() {
+                    wakeup.wake();
+                }
             }
-            Some(_) => {
-                drop(guard);
-                Wake::TimedOut
+            if !more {
+                return;
             }
-        }
-    }
-
-    #[cfg(loom)]
-    fn unpark(&self, all: bool) {
-        let _guard = self.lock.lock().unwrap();
-        if all {
-            self.condvar.notify_all();
-        } else {
-            self.condvar.notify_one();
         }
     }
 }

@@ -123,11 +123,30 @@ pub(crate) enum PushError<T> {
     Disconnected(T),
 }
 
+/// A failed no-wait push ([`Ring::push_nowait`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum TryPush<T> {
+    Full(T),
+    Disconnected(T),
+    /// Another thread's claimed operation on the slot needed had not finished
+    /// after a brief spin.
+    Busy(T),
+}
+
 /// A failed pop.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum PopError {
     Empty,
     Disconnected,
+}
+
+/// A failed no-wait pop ([`Ring::pop_nowait`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum TryPop {
+    Empty,
+    Disconnected,
+    /// As [`TryPush::Busy`].
+    Busy,
 }
 
 /// One cell of the ring: a stamp and room for one value. The stamp is the
@@ -199,7 +218,17 @@ impl<T> Ring<T> {
     /// that at one instant during the call every slot held a value.
     #[inline]
     pub(crate) fn push(&self, value: T) -> Result<(), PushError<T>> {
-        self.push_or_else::<_, true>(value, |value, _, _, _| Err(PushError::Full(value)))
+        self.push_or_else::<_, true, false>(value, |value, _, _, _| Err(PushError::Full(value)))
+    }
+
+    /// As `push`, for a caller that must not wait (a `poll`): where `push`
+    /// waits for another thread's claimed operation on the slot it needs,
+    /// this spins briefly and then returns `Busy` with the value. It never
+    /// yields or parks (outside loom, where it yields once before giving up
+    /// so that the model can run the thread it waits for).
+    #[inline]
+    pub(crate) fn push_nowait(&self, value: T) -> Result<(), TryPush<T>> {
+        self.push_or_else::<_, true, true>(value, |value, _, _, _| Err(TryPush::Full(value)))
     }
 
     /// Pushes `value` if the slot at `tail` is free, for a sender that waits
@@ -210,14 +239,14 @@ impl<T> Ring<T> {
     /// sender on a full ring would otherwise read on every attempt.
     #[inline]
     pub(crate) fn push_or_wait(&self, value: T) -> Result<(), PushError<T>> {
-        self.push_or_else::<_, false>(value, |value, _, _, _| Err(PushError::Full(value)))
+        self.push_or_else::<_, false, false>(value, |value, _, _, _| Err(PushError::Full(value)))
     }
 
     /// Pushes `value`; if the ring is full, evicts the oldest value to make
     /// room and returns it. Fails only when the channel is disconnected.
     #[inline]
     pub(crate) fn force_push(&self, value: T) -> Result<Option<T>, T> {
-        let result = self.push_or_else::<_, true>(value, |value, tail, new_tail, slot| {
+        let result = self.push_or_else::<_, true, false>(value, |value, tail, new_tail, slot| {
             let head = tail.wrapping_sub(self.one_lap);
             let new_head = new_tail.wrapping_sub(self.one_lap);
             // Claim the oldest value exactly as a receiver would; whoever wins
@@ -272,14 +301,16 @@ impl<T> Ring<T> {
     /// The push loop. `on_full` runs when the ring was confirmed full at
     /// `tail` (with `CONFIRM_FULL`), or as soon as the slot at `tail` still
     /// holds last lap's value (without); it returns `Ok(value)` to retry or
-    /// `Err(e)` to return `e`.
+    /// `Err(e)` to return `e`. With `NOWAIT`, waiting for another thread's
+    /// claimed operation gives up after `NOWAIT_SPINS` sightings.
     #[inline(always)]
-    fn push_or_else<E: FromDisconnected<T>, const CONFIRM_FULL: bool>(
+    fn push_or_else<E: PushStop<T>, const CONFIRM_FULL: bool, const NOWAIT: bool>(
         &self,
         mut value: T,
         mut on_full: impl FnMut(T, usize, usize, &Slot<T>) -> Result<T, E>,
     ) -> Result<(), E> {
         let backoff = Backoff::new();
+        let mut busy = 0u32;
         let mut tail = self.back.tail.load(Ordering::Relaxed);
         loop {
             if tail & self.mark_bit != 0 {
@@ -333,6 +364,10 @@ impl<T> Ring<T> {
                 if head.wrapping_add(self.one_lap) == tail {
                     value = on_full(value, tail, new_tail, slot)?;
                     backoff.spin();
+                } else if NOWAIT {
+                    if give_up(&mut busy) {
+                        return Err(E::busy(value));
+                    }
                 } else {
                     // A receiver is reading this slot out, or an evictor has
                     // yet to clear its flag: wait for it rather than report a
@@ -347,7 +382,13 @@ impl<T> Ring<T> {
             } else {
                 // Another sender claimed this position and has not published
                 // yet, or our `tail` is stale: wait and reload.
-                self.wait_in_flight(&backoff, slot, stamp, &self.back.tail, tail);
+                if NOWAIT {
+                    if give_up(&mut busy) {
+                        return Err(E::busy(value));
+                    }
+                } else {
+                    self.wait_in_flight(&backoff, slot, stamp, &self.back.tail, tail);
+                }
                 tail = self.back.tail.load(Ordering::Relaxed);
             }
         }
@@ -358,9 +399,19 @@ impl<T> Ring<T> {
     /// claimed one.
     #[inline]
     pub(crate) fn pop(&self) -> Result<T, PopError> {
-        self.pop_with(|slot| {
+        self.pop_with::<_, _, false>(|slot| {
             // SAFETY: `pop_with` runs this between its claim and the slot's
             // release (invariant 3), with the slot full (invariant 2).
+            slot.value.with(|p| unsafe { ptr::read(p).assume_init() })
+        })
+    }
+
+    /// As `pop`, for a caller that must not wait; gives up with `Busy` as
+    /// [`push_nowait`](Self::push_nowait) does.
+    #[inline]
+    pub(crate) fn pop_nowait(&self) -> Result<T, TryPop> {
+        self.pop_with::<_, _, true>(|slot| {
+            // SAFETY: as in `pop`.
             slot.value.with(|p| unsafe { ptr::read(p).assume_init() })
         })
     }
@@ -374,7 +425,7 @@ impl<T> Ring<T> {
         claimed: impl FnOnce(),
         panics: &mut FirstPanic,
     ) -> Result<(), PopError> {
-        self.pop_with(|slot| {
+        self.pop_with::<_, _, false>(|slot| {
             claimed();
             if core::mem::needs_drop::<T>() {
                 panics.catch(|| {
@@ -391,8 +442,12 @@ impl<T> Ring<T> {
     /// The pop loop. `take` runs once a slot is claimed and full, before the
     /// slot is freed; it must not panic.
     #[inline(always)]
-    fn pop_with<R>(&self, take: impl FnOnce(&Slot<T>) -> R) -> Result<R, PopError> {
+    fn pop_with<R, E: PopStop, const NOWAIT: bool>(
+        &self,
+        take: impl FnOnce(&Slot<T>) -> R,
+    ) -> Result<R, E> {
         let backoff = Backoff::new();
+        let mut busy = 0u32;
         // Consecutive sightings of an eviction's flag (see below).
         let mut flagged = 0u32;
         let mut head = self.head.load(Ordering::Relaxed);
@@ -436,14 +491,20 @@ impl<T> Ring<T> {
                 let tail = self.back.tail.load(Ordering::Relaxed);
                 if tail & !self.mark_bit == head {
                     return Err(if tail & self.mark_bit != 0 {
-                        PopError::Disconnected
+                        E::disconnected()
                     } else {
-                        PopError::Empty
+                        E::empty()
                     });
                 }
                 // A sender has claimed this slot and not published yet: wait
                 // for it rather than report a spurious `Empty`.
-                self.wait_in_flight(&backoff, slot, stamp, &self.head, head);
+                if NOWAIT {
+                    if give_up(&mut busy) {
+                        return Err(E::busy());
+                    }
+                } else {
+                    self.wait_in_flight(&backoff, slot, stamp, &self.head, head);
+                }
                 head = self.head.load(Ordering::Relaxed);
             } else if head & self.mark_bit != 0 && flagged < FLAGGED_SPINS {
                 // An eviction is a few instructions from clearing its flag.
@@ -455,13 +516,25 @@ impl<T> Ring<T> {
                 #[cfg(not(loom))]
                 core::hint::spin_loop();
                 #[cfg(loom)]
-                self.in_flight
-                    .wait(&backoff, || self.head.load(Ordering::Relaxed) == head);
+                if NOWAIT {
+                    if give_up(&mut busy) {
+                        return Err(E::busy());
+                    }
+                } else {
+                    self.in_flight
+                        .wait(&backoff, || self.head.load(Ordering::Relaxed) == head);
+                }
                 head = self.head.load(Ordering::Relaxed);
             } else {
                 // Our `head` is stale, or last lap's receiver here has not
                 // freed the slot yet: wait and reload.
-                self.wait_in_flight(&backoff, slot, stamp, &self.head, head);
+                if NOWAIT {
+                    if give_up(&mut busy) {
+                        return Err(E::busy());
+                    }
+                } else {
+                    self.wait_in_flight(&backoff, slot, stamp, &self.head, head);
+                }
                 head = self.head.load(Ordering::Relaxed);
             }
         }
@@ -692,21 +765,97 @@ pub(crate) struct Snapshot<R> {
     pub(crate) counters: R,
 }
 
-/// Errors that can carry a value handed back on disconnect.
-trait FromDisconnected<T> {
+/// How a push loop stops without pushing: the value handed back on
+/// disconnect, or by a no-wait push that gave up (`busy`, which only the
+/// no-wait error can express; the loop never calls it otherwise).
+trait PushStop<T> {
     fn disconnected(value: T) -> Self;
+    fn busy(value: T) -> Self;
 }
 
-impl<T> FromDisconnected<T> for PushError<T> {
+impl<T> PushStop<T> for PushError<T> {
     fn disconnected(value: T) -> Self {
         PushError::Disconnected(value)
     }
+
+    fn busy(_: T) -> Self {
+        unreachable!("a waiting push never gives up")
+    }
 }
 
-impl<T> FromDisconnected<T> for Result<Option<T>, T> {
+impl<T> PushStop<T> for TryPush<T> {
+    fn disconnected(value: T) -> Self {
+        TryPush::Disconnected(value)
+    }
+
+    fn busy(value: T) -> Self {
+        TryPush::Busy(value)
+    }
+}
+
+/// How a pop loop stops without a value; as [`PushStop`].
+trait PopStop {
+    fn empty() -> Self;
+    fn disconnected() -> Self;
+    fn busy() -> Self;
+}
+
+impl PopStop for PopError {
+    fn empty() -> Self {
+        PopError::Empty
+    }
+
+    fn disconnected() -> Self {
+        PopError::Disconnected
+    }
+
+    fn busy() -> Self {
+        unreachable!("a waiting pop never gives up")
+    }
+}
+
+impl PopStop for TryPop {
+    fn empty() -> Self {
+        TryPop::Empty
+    }
+
+    fn disconnected() -> Self {
+        TryPop::Disconnected
+    }
+
+    fn busy() -> Self {
+        TryPop::Busy
+    }
+}
+
+impl<T> PushStop<T> for Result<Option<T>, T> {
     fn disconnected(value: T) -> Self {
         Err(value)
     }
+
+    fn busy(_: T) -> Self {
+        unreachable!("an evicting push waits; it is never a no-wait push")
+    }
+}
+
+/// Sightings of another thread's claimed operation a no-wait operation spins
+/// through before it gives up.
+const NOWAIT_SPINS: u32 = 64;
+
+/// One sighting for a no-wait operation: spins once and returns `false`, or
+/// returns `true` once the operation should give up. Under loom it yields
+/// instead of spinning, so the model runs the thread being waited for.
+#[inline(always)]
+fn give_up(busy: &mut u32) -> bool {
+    *busy += 1;
+    if *busy > NOWAIT_SPINS {
+        return true;
+    }
+    #[cfg(not(loom))]
+    core::hint::spin_loop();
+    #[cfg(loom)]
+    crate::sync::yield_now();
+    false
 }
 
 /// Gives the loom scheduler a turn in loops that retry without a backoff.

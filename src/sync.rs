@@ -25,6 +25,17 @@ pub(crate) use std::sync::Arc;
 #[cfg(loom)]
 pub(crate) use loom::thread::yield_now;
 
+/// The lock of a wait point's queue, and the thread handles its thread
+/// waiters park and unpark with.
+#[cfg(loom)]
+pub(crate) use loom::sync::{Mutex, MutexGuard};
+#[cfg(loom)]
+pub(crate) use loom::thread::{current as current_thread, park, Thread};
+#[cfg(not(loom))]
+pub(crate) use std::sync::{Mutex, MutexGuard};
+#[cfg(not(loom))]
+pub(crate) use std::thread::{current as current_thread, park, park_timeout, Thread};
+
 /// Marks a point that sits between two `SeqCst` accesses to *different*
 /// atomics in a store-buffering handshake (a waiter registers then re-checks
 /// the ring; a notifier publishes then reads the waiter count).
