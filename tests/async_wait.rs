@@ -1,0 +1,320 @@
+//! `recv_async` and `send_async` with threads and tasks on one channel, on a
+//! hand-written executor: wakeups passed on by dropped futures, waker swaps,
+//! FIFO order across kinds of waiters, disconnect, and no busy polling.
+
+use std::future::Future;
+use std::pin::{pin, Pin};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::task::{Context, Poll, Wake, Waker};
+use std::thread;
+use std::time::Duration;
+
+use weir::{Block, DropOldest, RecvError, RecvTimeoutError, SendError};
+
+const PATIENCE: Duration = Duration::from_secs(10);
+
+/// A waker that counts its wakes and unparks the thread that made it.
+struct Counting {
+    wakes: AtomicUsize,
+    thread: thread::Thread,
+}
+
+impl Wake for Counting {
+    fn wake(self: Arc<Self>) {
+        self.wake_by_ref();
+    }
+
+    fn wake_by_ref(self: &Arc<Self>) {
+        self.wakes.fetch_add(1, Ordering::SeqCst);
+        self.thread.unpark();
+    }
+}
+
+fn counting() -> (Arc<Counting>, Waker) {
+    let counter = Arc::new(Counting {
+        wakes: AtomicUsize::new(0),
+        thread: thread::current(),
+    });
+    (counter.clone(), Waker::from(counter))
+}
+
+/// Runs `future` to completion on this thread, parking between polls.
+/// Returns the output and how many times it was polled.
+fn block_on<F: Future>(future: F) -> (F::Output, usize) {
+    let (_, waker) = counting();
+    let mut cx = Context::from_waker(&waker);
+    let mut future = pin!(future);
+    let mut polls = 0;
+    loop {
+        polls += 1;
+        if let Poll::Ready(out) = future.as_mut().poll(&mut cx) {
+            return (out, polls);
+        }
+        thread::park_timeout(PATIENCE);
+    }
+}
+
+fn poll_once<F: Future>(future: Pin<&mut F>, waker: &Waker) -> Poll<F::Output> {
+    future.poll(&mut Context::from_waker(waker))
+}
+
+#[test]
+fn a_task_receives_from_a_thread_and_a_thread_from_a_task() {
+    let (tx, rx) = weir::bounded::<u64, Block>(2);
+    let producer = thread::spawn(move || {
+        for i in 0..10_000 {
+            tx.send(i).unwrap();
+        }
+    });
+    let (sum, _) = block_on(async {
+        let mut sum = 0;
+        while let Ok(v) = rx.recv_async().await {
+            sum += v;
+        }
+        sum
+    });
+    assert_eq!(sum, 49_995_000);
+    producer.join().unwrap();
+
+    let (tx, rx) = weir::bounded::<u64, Block>(2);
+    let consumer = thread::spawn(move || rx.iter().collect::<Vec<_>>());
+    block_on(async {
+        for i in 0..10_000 {
+            tx.send_async(i).await.unwrap();
+        }
+    });
+    drop(tx);
+    assert_eq!(consumer.join().unwrap(), (0..10_000).collect::<Vec<_>>());
+}
+
+/// How long a waiter given its wakeup may take; one stranded without it
+/// waits out its whole `PATIENCE`.
+const QUICK: Duration = Duration::from_secs(3);
+
+#[test]
+fn a_notified_then_dropped_future_passes_the_wakeup_to_a_thread() {
+    let (tx, rx) = weir::bounded::<u32, Block>(1);
+    let (_, waker) = counting();
+    let mut first = Box::pin(rx.recv_async());
+    assert!(poll_once(first.as_mut(), &waker).is_pending()); // queued first
+    let rx2 = rx.clone();
+    let (result_tx, result_rx) = std::sync::mpsc::channel();
+    thread::spawn(move || result_tx.send(rx2.recv_timeout(PATIENCE)));
+    // Let the thread spin out its patience and queue behind the future.
+    thread::sleep(Duration::from_millis(300));
+    tx.send(7).unwrap(); // the notify goes to the future, queued first
+    drop(first); // never polled again: the thread must get the wakeup
+    assert_eq!(result_rx.recv_timeout(QUICK), Ok(Ok(7)));
+}
+
+#[test]
+fn a_notified_then_dropped_future_passes_the_wakeup_to_a_task() {
+    let (tx, rx) = weir::bounded::<u32, Block>(1);
+    let (_, waker_a) = counting();
+    let (counter_b, waker_b) = counting();
+    let mut a = Box::pin(rx.recv_async());
+    let mut b = Box::pin(rx.recv_async());
+    assert!(poll_once(a.as_mut(), &waker_a).is_pending());
+    assert!(poll_once(b.as_mut(), &waker_b).is_pending());
+    tx.send(1).unwrap(); // wakes a, queued first
+    assert_eq!(counter_b.wakes.load(Ordering::SeqCst), 0);
+    drop(a);
+    assert_eq!(counter_b.wakes.load(Ordering::SeqCst), 1, "a passed it on");
+    assert_eq!(poll_once(b.as_mut(), &waker_b), Poll::Ready(Ok(1)));
+}
+
+#[test]
+fn a_repolled_future_is_woken_through_its_new_waker() {
+    let (tx, rx) = weir::bounded::<u32, Block>(1);
+    let (old, old_waker) = counting();
+    let (new, new_waker) = counting();
+    let mut fut = Box::pin(rx.recv_async());
+    assert!(poll_once(fut.as_mut(), &old_waker).is_pending());
+    assert!(poll_once(fut.as_mut(), &new_waker).is_pending());
+    tx.send(5).unwrap();
+    assert_eq!(old.wakes.load(Ordering::SeqCst), 0);
+    assert_eq!(new.wakes.load(Ordering::SeqCst), 1);
+    assert_eq!(poll_once(fut.as_mut(), &new_waker), Poll::Ready(Ok(5)));
+}
+
+#[test]
+fn threads_and_tasks_waiting_on_one_side_are_woken_in_fifo_order() {
+    let (tx, rx) = weir::bounded::<u32, Block>(1);
+    let wakers: Vec<_> = (0..4).map(|_| counting()).collect();
+    let mut futs: Vec<_> = (0..4).map(|_| Box::pin(rx.recv_async())).collect();
+    for (fut, (_, waker)) in futs.iter_mut().zip(&wakers) {
+        assert!(poll_once(fut.as_mut(), waker).is_pending());
+    }
+    for (i, (counter, waker)) in wakers.iter().enumerate() {
+        tx.send(i as u32).unwrap();
+        for (j, (other, _)) in wakers.iter().enumerate() {
+            let expected = usize::from(j == i);
+            assert_eq!(
+                other.wakes.load(Ordering::SeqCst),
+                expected,
+                "send {i}, task {j}"
+            );
+        }
+        assert_eq!(
+            poll_once(futs[i].as_mut(), waker),
+            Poll::Ready(Ok(i as u32))
+        );
+        counter.wakes.store(0, Ordering::SeqCst);
+    }
+}
+
+#[test]
+fn a_dropped_pending_send_never_sends_and_drops_its_value_once() {
+    struct Counted(Arc<AtomicUsize>);
+    impl Drop for Counted {
+        fn drop(&mut self) {
+            self.0.fetch_add(1, Ordering::SeqCst);
+        }
+    }
+    let drops = Arc::new(AtomicUsize::new(0));
+    let (tx, rx) = weir::bounded::<Counted, Block>(1);
+    tx.send(Counted(drops.clone())).unwrap();
+    let (_, waker) = counting();
+    let mut fut = Box::pin(tx.send_async(Counted(drops.clone())));
+    assert!(poll_once(fut.as_mut(), &waker).is_pending());
+    drop(fut);
+    assert_eq!(drops.load(Ordering::SeqCst), 1, "the pending value, once");
+    assert_eq!(tx.stats().sent, 1);
+    drop(rx.recv().unwrap());
+    assert!(rx.try_recv().is_err(), "nothing else was sent");
+    assert_eq!(drops.load(Ordering::SeqCst), 2);
+}
+
+#[test]
+fn a_dropped_pending_send_passes_its_wakeup_to_a_blocked_sender() {
+    let (tx, rx) = weir::bounded::<u32, Block>(1);
+    tx.send(0).unwrap();
+    let (_, waker) = counting();
+    let mut fut = Box::pin(tx.send_async(1));
+    assert!(poll_once(fut.as_mut(), &waker).is_pending());
+    let tx2 = tx.clone();
+    let (result_tx, result_rx) = std::sync::mpsc::channel();
+    thread::spawn(move || result_tx.send(tx2.send_timeout(2, PATIENCE)));
+    thread::sleep(Duration::from_millis(300));
+    assert_eq!(rx.recv(), Ok(0)); // wakes the future, queued first
+    drop(fut);
+    assert_eq!(result_rx.recv_timeout(QUICK), Ok(Ok(())));
+    assert_eq!(rx.recv_timeout(PATIENCE), Ok(2));
+}
+
+#[test]
+fn disconnect_wakes_every_waiting_task() {
+    let (tx, rx) = weir::bounded::<u32, Block>(1);
+    let wakers: Vec<_> = (0..40).map(|_| counting()).collect();
+    let mut futs: Vec<_> = (0..40).map(|_| Box::pin(rx.recv_async())).collect();
+    for (fut, (_, waker)) in futs.iter_mut().zip(&wakers) {
+        assert!(poll_once(fut.as_mut(), waker).is_pending());
+    }
+    drop(tx);
+    for (fut, (counter, waker)) in futs.iter_mut().zip(&wakers) {
+        assert_eq!(counter.wakes.load(Ordering::SeqCst), 1);
+        assert_eq!(poll_once(fut.as_mut(), waker), Poll::Ready(Err(RecvError)));
+    }
+
+    let (tx, rx) = weir::bounded::<u32, Block>(1);
+    tx.send(0).unwrap();
+    let (counter, waker) = counting();
+    let mut fut = Box::pin(tx.send_async(1));
+    assert!(poll_once(fut.as_mut(), &waker).is_pending());
+    drop(rx);
+    assert_eq!(counter.wakes.load(Ordering::SeqCst), 1);
+    assert_eq!(
+        poll_once(fut.as_mut(), &waker),
+        Poll::Ready(Err(SendError(1)))
+    );
+}
+
+#[test]
+fn sixty_four_waiting_tasks_then_sixty_four_values() {
+    let (tx, rx) = weir::bounded::<u32, DropOldest>(8);
+    let wakers: Vec<_> = (0..64).map(|_| counting()).collect();
+    let mut futs: Vec<_> = (0..64).map(|_| Box::pin(rx.recv_async())).collect();
+    for (fut, (_, waker)) in futs.iter_mut().zip(&wakers) {
+        assert!(poll_once(fut.as_mut(), waker).is_pending());
+    }
+    let mut got = Vec::new();
+    for i in 0..64 {
+        assert_eq!(tx.send(i), Ok(None)); // a lossy send wakes a task too
+        let (counter, waker) = &wakers[i as usize];
+        assert_eq!(counter.wakes.load(Ordering::SeqCst), 1);
+        match poll_once(futs[i as usize].as_mut(), waker) {
+            Poll::Ready(Ok(v)) => got.push(v),
+            other => panic!("task {i}: {other:?}"),
+        }
+    }
+    assert_eq!(got, (0..64).collect::<Vec<_>>());
+}
+
+#[test]
+fn an_idle_pending_receive_is_not_polled_in_a_loop() {
+    let (tx, rx) = weir::bounded::<u32, Block>(4);
+    let sender = thread::spawn(move || {
+        thread::sleep(Duration::from_secs(1));
+        tx.send(1).unwrap();
+    });
+    let (got, polls) = block_on(rx.recv_async());
+    assert_eq!(got, Ok(1));
+    assert!(polls <= 4, "polled {polls} times while idle");
+    sender.join().unwrap();
+}
+
+#[test]
+fn mixed_thread_and_task_ends_keep_per_producer_fifo() {
+    for cap in [1, 8] {
+        const PER_PRODUCER: u64 = 20_000;
+        let (tx, rx) = weir::bounded::<(u64, u64), Block>(cap);
+        let mut handles = Vec::new();
+        for id in 0..2 {
+            let tx = tx.clone();
+            handles.push(thread::spawn(move || {
+                for seq in 0..PER_PRODUCER {
+                    if id == 0 {
+                        tx.send((id, seq)).unwrap();
+                    } else {
+                        block_on(tx.send_async((id, seq))).0.unwrap();
+                    }
+                }
+            }));
+        }
+        drop(tx);
+        let mut consumers = Vec::new();
+        for kind in 0..2 {
+            let rx = rx.clone();
+            consumers.push(thread::spawn(move || {
+                let mut last = [None::<u64>; 2];
+                let mut count = 0u64;
+                loop {
+                    let next = if kind == 0 {
+                        rx.recv_timeout(PATIENCE)
+                            .map_err(|e| e == RecvTimeoutError::Timeout)
+                    } else {
+                        block_on(rx.recv_async()).0.map_err(|_| false)
+                    };
+                    match next {
+                        Ok((id, seq)) => {
+                            let prev = last[id as usize].replace(seq);
+                            assert!(prev.map_or(true, |p| p < seq), "FIFO of producer {id}");
+                            count += 1;
+                        }
+                        Err(timed_out) => {
+                            assert!(!timed_out, "a receiver waited {PATIENCE:?}");
+                            return count;
+                        }
+                    }
+                }
+            }));
+        }
+        drop(rx);
+        for h in handles {
+            h.join().unwrap();
+        }
+        let total: u64 = consumers.into_iter().map(|c| c.join().unwrap()).sum();
+        assert_eq!(total, 2 * PER_PRODUCER, "capacity {cap}");
+    }
+}
