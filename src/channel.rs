@@ -9,6 +9,8 @@ use std::time::{Duration, Instant};
 use crate::chan::{Chan, Config};
 use crate::error::{BuildError, RecvError, RecvTimeoutError, SendTimeoutError, TryRecvError};
 use crate::future::{RecvFut, SendFut};
+#[cfg(feature = "futures")]
+use crate::future::{RecvStream, SendSink};
 use crate::policy::{Block, Policy};
 use crate::pressure::{Pressure, Stats};
 use crate::TrySendError;
@@ -532,6 +534,25 @@ impl<T> Sender<T, Block> {
         SendFut::new(&self.chan, value)
     }
 
+    /// A [`Sink`](futures_sink::Sink) that sends into this channel through
+    /// this sender, waiting while the channel is full. See [`SendSink`] for
+    /// how it buffers and what is cancel safe.
+    ///
+    /// Makes one allocation, for the sink's waiter record.
+    #[cfg(feature = "futures")]
+    pub fn sink(&self) -> SendSink<'_, T> {
+        SendSink::borrowed(self)
+    }
+
+    /// As [`sink`](Self::sink), owning the sender.
+    #[cfg(feature = "futures")]
+    pub fn into_sink(self) -> SendSink<'static, T>
+    where
+        T: 'static,
+    {
+        SendSink::owned(self)
+    }
+
     /// Sends `value`, waiting for room until `deadline`.
     ///
     /// # Errors
@@ -681,6 +702,25 @@ impl<T> Receiver<T> {
         RecvFut::new(&self.chan)
     }
 
+    /// A [`Stream`](futures_core::Stream) of this channel's values, ending
+    /// once every sender is gone and the channel is empty. See
+    /// [`RecvStream`] for what is cancel safe.
+    ///
+    /// Makes one allocation, for the stream's waiter record.
+    #[cfg(feature = "futures")]
+    pub fn stream(&self) -> RecvStream<'_, T> {
+        RecvStream::borrowed(self)
+    }
+
+    /// As [`stream`](Self::stream), owning the receiver.
+    #[cfg(feature = "futures")]
+    pub fn into_stream(self) -> RecvStream<'static, T>
+    where
+        T: 'static,
+    {
+        RecvStream::owned(self)
+    }
+
     /// Waits for a value, then takes every value available at once, up to
     /// `max` in all, appending them to `batch` oldest first. Returns how many
     /// were taken: at least one, unless `max` is 0.
@@ -779,6 +819,20 @@ impl<T, P> Clone for Sender<T, P> {
     }
 }
 
+impl<T, P> Sender<T, P> {
+    #[cfg(feature = "futures")]
+    pub(crate) fn chan(&self) -> &Chan<T> {
+        &self.chan
+    }
+}
+
+impl<T> Receiver<T> {
+    #[cfg(feature = "futures")]
+    pub(crate) fn chan(&self) -> &Chan<T> {
+        &self.chan
+    }
+}
+
 impl<T> Clone for Receiver<T> {
     fn clone(&self) -> Self {
         Self {
@@ -804,6 +858,10 @@ impl<T> Drop for Receiver<T> {
 // user code the channel runs is a value's destructor in a drain, whose panic
 // is caught and the drain finished first (`tests/panics.rs`). So the handles
 // are unwind safe whatever `T` and `P` are, as crossbeam's and std's are.
+// Handles are never pinned: moving one moves a pointer.
+impl<T, P> Unpin for Sender<T, P> {}
+impl<T> Unpin for Receiver<T> {}
+
 impl<T, P> UnwindSafe for Sender<T, P> {}
 impl<T, P> RefUnwindSafe for Sender<T, P> {}
 impl<T> UnwindSafe for Receiver<T> {}

@@ -145,3 +145,206 @@ impl<T> fmt::Debug for SendFut<'_, T> {
         f.debug_struct("SendFut").finish_non_exhaustive()
     }
 }
+
+#[cfg(feature = "futures")]
+pub use streams::{RecvStream, SendSink};
+
+#[cfg(feature = "futures")]
+mod streams {
+    use core::cell::Cell;
+    use core::fmt;
+    use core::pin::Pin;
+    use core::task::{Context, Poll};
+
+    use futures_core::stream::{FusedStream, Stream};
+    use futures_sink::Sink;
+
+    use crate::error::SendError;
+    use crate::park::Node;
+    use crate::{Block, Receiver, Sender};
+
+    /// A handle that a stream or sink borrows or owns.
+    enum Handle<'a, H> {
+        Borrowed(&'a H),
+        Owned(H),
+    }
+
+    impl<H> core::ops::Deref for Handle<'_, H> {
+        type Target = H;
+
+        fn deref(&self) -> &H {
+            match self {
+                Handle::Borrowed(handle) => handle,
+                Handle::Owned(handle) => handle,
+            }
+        }
+    }
+
+    /// A [`Stream`] of the values of a channel, from
+    /// [`Receiver::stream`](crate::Receiver::stream) or
+    /// [`Receiver::into_stream`](crate::Receiver::into_stream). It ends once
+    /// every sender is gone and the channel is empty.
+    ///
+    /// Its waiter record is allocated once, when the stream is made, so the
+    /// stream is `Unpin`. `poll_next` is cancel safe: a value leaves the
+    /// channel only in the `Ready` that returns it, and a stream that is
+    /// woken but then dropped passes the wakeup to the next waiter.
+    #[must_use = "streams do nothing unless polled"]
+    pub struct RecvStream<'a, T> {
+        receiver: Handle<'a, Receiver<T>>,
+        node: Pin<Box<Node>>,
+        ended: bool,
+    }
+
+    impl<'a, T> RecvStream<'a, T> {
+        pub(crate) fn borrowed(receiver: &'a Receiver<T>) -> Self {
+            Self::new(Handle::Borrowed(receiver))
+        }
+
+        fn new(receiver: Handle<'a, Receiver<T>>) -> Self {
+            Self {
+                receiver,
+                node: Box::pin(Node::new()),
+                ended: false,
+            }
+        }
+    }
+
+    impl<T> RecvStream<'static, T> {
+        pub(crate) fn owned(receiver: Receiver<T>) -> Self {
+            Self::new(Handle::Owned(receiver))
+        }
+    }
+
+    // Nothing is pinned structurally: the waiter record has its own box.
+    impl<T> Unpin for RecvStream<'_, T> {}
+    impl<T> Unpin for SendSink<'_, T> {}
+
+    impl<T> Stream for RecvStream<'_, T> {
+        type Item = T;
+
+        fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<T>> {
+            if self.ended {
+                return Poll::Ready(None);
+            }
+            match self.receiver.chan().poll_recv(self.node.as_ref(), cx) {
+                Poll::Ready(Ok(value)) => Poll::Ready(Some(value)),
+                Poll::Ready(Err(_)) => {
+                    self.ended = true;
+                    Poll::Ready(None)
+                }
+                Poll::Pending => Poll::Pending,
+            }
+        }
+    }
+
+    impl<T> FusedStream for RecvStream<'_, T> {
+        fn is_terminated(&self) -> bool {
+            self.ended
+        }
+    }
+
+    impl<T> Drop for RecvStream<'_, T> {
+        fn drop(&mut self) {
+            self.receiver.chan().cancel_recv(self.node.as_ref());
+        }
+    }
+
+    impl<T> fmt::Debug for RecvStream<'_, T> {
+        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.debug_struct("RecvStream")
+                .field("ended", &self.ended)
+                .finish_non_exhaustive()
+        }
+    }
+
+    /// A [`Sink`] into a [`Block`] channel, from
+    /// [`Sender::sink`](crate::Sender::sink) or
+    /// [`Sender::into_sink`](crate::Sender::into_sink).
+    ///
+    /// It buffers one item: `start_send` stores it, and `poll_ready`,
+    /// `poll_flush` and `poll_close` send it, waiting while the channel is
+    /// full. `poll_ready` is cancel safe: an item not yet sent stays in the
+    /// sink. An item still buffered when the sink is dropped is dropped
+    /// with it, never sent. Its waiter record is allocated once, when the
+    /// sink is made, so the sink is `Unpin`.
+    #[must_use = "sinks do nothing unless polled"]
+    pub struct SendSink<'a, T> {
+        sender: Handle<'a, Sender<T, Block>>,
+        node: Pin<Box<Node>>,
+        item: Cell<Option<T>>,
+    }
+
+    impl<'a, T> SendSink<'a, T> {
+        pub(crate) fn borrowed(sender: &'a Sender<T, Block>) -> Self {
+            Self::new(Handle::Borrowed(sender))
+        }
+
+        fn new(sender: Handle<'a, Sender<T, Block>>) -> Self {
+            Self {
+                sender,
+                node: Box::pin(Node::new()),
+                item: Cell::new(None),
+            }
+        }
+
+        /// Sends the buffered item, if any.
+        fn flush(&self, cx: &mut Context<'_>) -> Poll<Result<(), SendError<T>>> {
+            let has_item = {
+                let item = self.item.take();
+                let has = item.is_some();
+                self.item.set(item);
+                has
+            };
+            if !has_item {
+                return Poll::Ready(Ok(()));
+            }
+            self.sender
+                .chan()
+                .poll_send(self.node.as_ref(), &self.item, cx)
+        }
+    }
+
+    impl<T> SendSink<'static, T> {
+        pub(crate) fn owned(sender: Sender<T, Block>) -> Self {
+            Self::new(Handle::Owned(sender))
+        }
+    }
+
+    impl<T> Sink<T> for SendSink<'_, T> {
+        type Error = SendError<T>;
+
+        fn poll_ready(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+            self.flush(cx)
+        }
+
+        fn start_send(self: Pin<&mut Self>, item: T) -> Result<(), Self::Error> {
+            let previous = self.item.replace(Some(item));
+            assert!(
+                previous.is_none(),
+                "SendSink::start_send called without poll_ready returning Ready(Ok)"
+            );
+            Ok(())
+        }
+
+        fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+            self.flush(cx)
+        }
+
+        fn poll_close(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+            self.flush(cx)
+        }
+    }
+
+    impl<T> Drop for SendSink<'_, T> {
+        fn drop(&mut self) {
+            self.sender.chan().cancel_send(self.node.as_ref());
+        }
+    }
+
+    impl<T> fmt::Debug for SendSink<'_, T> {
+        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.debug_struct("SendSink").finish_non_exhaustive()
+        }
+    }
+}

@@ -96,6 +96,8 @@ pub use error::{
     TryRecvError, TrySendError,
 };
 pub use future::{RecvFut, SendFut};
+#[cfg(feature = "futures")]
+pub use future::{RecvStream, SendSink};
 pub use policy::{Block, DropNewest, DropOldest, Policy, Sample, SendOutcome};
 pub use pressure::{Pressure, Stats};
 

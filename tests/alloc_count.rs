@@ -148,3 +148,46 @@ fn blocking_handoffs_allocate_nothing_after_warm_up() {
     assert_eq!(sum, (0..total).sum::<u64>());
     assert_eq!((n, consumer_allocations), (0, 0));
 }
+
+/// A waker that does nothing, made before counting starts (`Waker::noop`
+/// needs a newer compiler than the library's minimum).
+fn idle_waker() -> std::task::Waker {
+    struct Idle;
+    impl std::task::Wake for Idle {
+        fn wake(self: std::sync::Arc<Self>) {}
+    }
+    std::task::Waker::from(std::sync::Arc::new(Idle))
+}
+
+#[test]
+fn no_allocation_per_async_wait() {
+    use std::future::Future;
+    use std::pin::pin;
+    use std::task::{Context, Poll};
+
+    let waker = idle_waker();
+    let mut cx = Context::from_waker(&waker);
+    let (tx, rx) = weir::bounded::<u64, Block>(1);
+    let cycles = if cfg!(miri) { 50 } else { 5_000u64 };
+    let n = allocations(|| {
+        for i in 0..cycles {
+            // A receive that waits, is woken by a send and completes.
+            let mut recv = pin!(rx.recv_async());
+            assert!(recv.as_mut().poll(&mut cx).is_pending());
+            tx.send(i).unwrap();
+            assert_eq!(recv.as_mut().poll(&mut cx), Poll::Ready(Ok(i)));
+            // A send that waits on a full channel, is woken by a receive
+            // and completes.
+            tx.send(i).unwrap();
+            let mut send = pin!(tx.send_async(i + 1));
+            assert!(send.as_mut().poll(&mut cx).is_pending());
+            assert_eq!(rx.recv(), Ok(i));
+            assert_eq!(send.as_mut().poll(&mut cx), Poll::Ready(Ok(())));
+            assert_eq!(rx.recv(), Ok(i + 1));
+        }
+    });
+    assert_eq!(
+        n, 0,
+        "allocations over {cycles} Pending -> wake cycles each way"
+    );
+}

@@ -14,6 +14,9 @@ use weir::{Block, DropOldest, RecvError, RecvTimeoutError, SendError};
 
 const PATIENCE: Duration = Duration::from_secs(10);
 
+/// Messages per producer in the streaming tests; fewer under Miri.
+const MESSAGES: u64 = if cfg!(miri) { 100 } else { 10_000 };
+
 /// A waker that counts its wakes and unparks the thread that made it.
 struct Counting {
     wakes: AtomicUsize,
@@ -63,7 +66,7 @@ fn poll_once<F: Future>(future: Pin<&mut F>, waker: &Waker) -> Poll<F::Output> {
 fn a_task_receives_from_a_thread_and_a_thread_from_a_task() {
     let (tx, rx) = weir::bounded::<u64, Block>(2);
     let producer = thread::spawn(move || {
-        for i in 0..10_000 {
+        for i in 0..MESSAGES {
             tx.send(i).unwrap();
         }
     });
@@ -74,18 +77,18 @@ fn a_task_receives_from_a_thread_and_a_thread_from_a_task() {
         }
         sum
     });
-    assert_eq!(sum, 49_995_000);
+    assert_eq!(sum, MESSAGES * (MESSAGES - 1) / 2);
     producer.join().unwrap();
 
     let (tx, rx) = weir::bounded::<u64, Block>(2);
     let consumer = thread::spawn(move || rx.iter().collect::<Vec<_>>());
     block_on(async {
-        for i in 0..10_000 {
+        for i in 0..MESSAGES {
             tx.send_async(i).await.unwrap();
         }
     });
     drop(tx);
-    assert_eq!(consumer.join().unwrap(), (0..10_000).collect::<Vec<_>>());
+    assert_eq!(consumer.join().unwrap(), (0..MESSAGES).collect::<Vec<_>>());
 }
 
 /// How long a waiter given its wakeup may take; one stranded without it
@@ -267,7 +270,7 @@ fn an_idle_pending_receive_is_not_polled_in_a_loop() {
 #[test]
 fn mixed_thread_and_task_ends_keep_per_producer_fifo() {
     for cap in [1, 8] {
-        const PER_PRODUCER: u64 = 20_000;
+        const PER_PRODUCER: u64 = 2 * MESSAGES;
         let (tx, rx) = weir::bounded::<(u64, u64), Block>(cap);
         let mut handles = Vec::new();
         for id in 0..2 {
@@ -316,5 +319,89 @@ fn mixed_thread_and_task_ends_keep_per_producer_fifo() {
         }
         let total: u64 = consumers.into_iter().map(|c| c.join().unwrap()).sum();
         assert_eq!(total, 2 * PER_PRODUCER, "capacity {cap}");
+    }
+}
+
+#[cfg(feature = "futures")]
+mod streams {
+    use super::*;
+    use futures_core::stream::{FusedStream, Stream};
+    use futures_sink::Sink;
+
+    #[test]
+    fn a_stream_yields_every_value_then_ends() {
+        let (tx, rx) = weir::bounded::<u32, DropOldest>(4);
+        let producer = thread::spawn(move || {
+            for i in 0..MESSAGES as u32 {
+                tx.send(i).unwrap();
+            }
+        });
+        let mut stream = rx.into_stream();
+        let mut got = Vec::new();
+        let (_, waker) = counting();
+        let mut cx = Context::from_waker(&waker);
+        loop {
+            match Pin::new(&mut stream).poll_next(&mut cx) {
+                Poll::Ready(Some(v)) => got.push(v),
+                Poll::Ready(None) => break,
+                Poll::Pending => thread::park_timeout(PATIENCE),
+            }
+        }
+        producer.join().unwrap();
+        assert!(stream.is_terminated());
+        assert_eq!(Pin::new(&mut stream).poll_next(&mut cx), Poll::Ready(None));
+        // Evictions may have taken some; what came is in order.
+        assert!(got.windows(2).all(|w| w[0] < w[1]));
+        assert_eq!(*got.last().unwrap(), MESSAGES as u32 - 1);
+    }
+
+    #[test]
+    fn a_woken_stream_that_is_dropped_strands_nobody() {
+        let (tx, rx) = weir::bounded::<u32, Block>(1);
+        let (_, waker) = counting();
+        let mut stream = rx.stream();
+        let mut cx = Context::from_waker(&waker);
+        assert!(Pin::new(&mut stream).poll_next(&mut cx).is_pending());
+        let rx2 = rx.clone();
+        let (result_tx, result_rx) = std::sync::mpsc::channel();
+        thread::spawn(move || result_tx.send(rx2.recv_timeout(PATIENCE)));
+        thread::sleep(Duration::from_millis(300));
+        tx.send(3).unwrap(); // wakes the stream, queued first
+        drop(stream);
+        assert_eq!(result_rx.recv_timeout(QUICK), Ok(Ok(3)));
+    }
+
+    #[test]
+    fn a_sink_buffers_one_item_and_flushes_it_when_there_is_room() {
+        let (tx, rx) = weir::bounded::<u32, Block>(1);
+        let (counter, waker) = counting();
+        let mut cx = Context::from_waker(&waker);
+        let mut sink = tx.sink();
+        assert_eq!(Pin::new(&mut sink).poll_ready(&mut cx), Poll::Ready(Ok(())));
+        Pin::new(&mut sink).start_send(1).unwrap();
+        assert_eq!(Pin::new(&mut sink).poll_flush(&mut cx), Poll::Ready(Ok(())));
+        Pin::new(&mut sink).start_send(2).unwrap();
+        assert!(Pin::new(&mut sink).poll_ready(&mut cx).is_pending(), "full");
+        assert_eq!(rx.recv(), Ok(1));
+        assert_eq!(counter.wakes.load(Ordering::SeqCst), 1);
+        assert_eq!(Pin::new(&mut sink).poll_close(&mut cx), Poll::Ready(Ok(())));
+        assert_eq!(rx.recv(), Ok(2));
+        // An item buffered when every receiver is gone comes back in the error.
+        Pin::new(&mut sink).start_send(3).unwrap();
+        drop(rx);
+        assert_eq!(
+            Pin::new(&mut sink).poll_flush(&mut cx),
+            Poll::Ready(Err(SendError(3)))
+        );
+    }
+
+    #[test]
+    fn stream_and_sink_are_unpin_and_send() {
+        fn check<X: Unpin + Send>(_: &X) {}
+        let (tx, rx) = weir::bounded::<std::cell::Cell<u8>, Block>(1);
+        check(&rx.stream());
+        check(&tx.sink());
+        check(&tx.into_sink());
+        check(&rx.into_stream());
     }
 }

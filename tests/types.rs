@@ -34,6 +34,14 @@ assert_impl_all!(Receiver<&'static mut u32>: UnwindSafe, RefUnwindSafe);
 assert_impl_all!(weir::IntoIter<Cell<u32>>: UnwindSafe, RefUnwindSafe);
 assert_impl_all!(weir::Iter<'static, Cell<u32>>: UnwindSafe, RefUnwindSafe);
 
+// The async futures are Send when T is, have Debug, and are !Unpin: each
+// holds its waiter record, which must not move while queued.
+assert_impl_all!(weir::RecvFut<'static, u32>: Send, std::fmt::Debug);
+assert_impl_all!(weir::SendFut<'static, Cell<u32>>: Send, std::fmt::Debug);
+assert_not_impl_any!(weir::RecvFut<'static, u32>: Unpin);
+assert_not_impl_any!(weir::SendFut<'static, u32>: Unpin);
+assert_not_impl_any!(weir::RecvFut<'static, Rc<u8>>: Send);
+
 // The receiver's type does not name the policy: one consumer function takes
 // the receiver of a channel of any policy.
 const _: fn() = || {
