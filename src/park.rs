@@ -266,17 +266,18 @@ impl WaitPoint {
                     node.state.store(IDLE, Ordering::Relaxed);
                     return true;
                 }
-                // SAFETY: we hold the lock and the node is linked (invariant
-                // 2). `will_wake` compares data and vtable pointers only; it
-                // runs no waker code.
-                LINKED
-                    if node.wakeup.with(|p| unsafe {
+                LINKED => {
+                    // SAFETY: we hold the lock and the node is linked
+                    // (invariant 2). `will_wake` compares data and vtable
+                    // pointers only; it runs no waker code (invariant 5).
+                    let same = node.wakeup.with(|p| unsafe {
                         matches!(&*p, Some(Wakeup::Task(stored)) if stored.will_wake(waker))
-                    }) =>
-                {
-                    // Queued with this waker already: the registration that
-                    // linked it, and its handshake, still stand.
-                    return false;
+                    });
+                    if same {
+                        // Queued with this waker already: the registration
+                        // that linked it, and its handshake, still stand.
+                        return false;
+                    }
                 }
                 _ => {}
             }
