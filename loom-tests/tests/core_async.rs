@@ -4,7 +4,6 @@
 //! observer runs on a spawned thread. A lost wakeup shows as a loom deadlock.
 
 use std::future::Future;
-use std::pin::pin;
 use std::task::{Context, Waker};
 
 use loom::future::block_on;
