@@ -539,12 +539,40 @@ impl<T> Sender<T, Block> {
     /// how it buffers and what is cancel safe.
     ///
     /// Makes one allocation, for the sink's waiter record.
+    ///
+    /// ```
+    /// use futures_util::{SinkExt, StreamExt};
+    ///
+    /// let (tx, rx) = weir::bounded::<u32, weir::Block>(2);
+    /// futures_executor::block_on(async {
+    ///     let mut sink = tx.sink();
+    ///     sink.send(1).await.unwrap(); // sent: `send` flushes
+    ///     sink.feed(2).await.unwrap(); // buffered in the sink
+    ///     sink.flush().await.unwrap(); // now sent
+    ///     drop(sink);
+    ///     drop(tx);
+    ///     assert_eq!(rx.stream().collect::<Vec<_>>().await, [1, 2]);
+    /// });
+    /// ```
     #[cfg(feature = "futures")]
     pub fn sink(&self) -> SendSink<'_, T> {
         SendSink::borrowed(self)
     }
 
-    /// As [`sink`](Self::sink), owning the sender.
+    /// As [`sink`](Self::sink), owning the sender: the channel disconnects
+    /// for receivers once the sink (and every other sender) is dropped.
+    ///
+    /// ```
+    /// use futures_util::{stream, SinkExt, StreamExt};
+    ///
+    /// let (tx, rx) = weir::bounded::<u32, weir::Block>(2);
+    /// let consumer = std::thread::spawn(move || rx.iter().collect::<Vec<_>>());
+    /// futures_executor::block_on(async {
+    ///     let mut values = stream::iter(0..10).map(Ok);
+    ///     tx.into_sink().send_all(&mut values).await.unwrap();
+    /// });
+    /// assert_eq!(consumer.join().unwrap(), (0..10).collect::<Vec<_>>());
+    /// ```
     #[cfg(feature = "futures")]
     pub fn into_sink(self) -> SendSink<'static, T>
     where
@@ -707,12 +735,37 @@ impl<T> Receiver<T> {
     /// [`RecvStream`] for what is cancel safe.
     ///
     /// Makes one allocation, for the stream's waiter record.
+    ///
+    /// ```
+    /// use futures_util::StreamExt;
+    ///
+    /// let (tx, rx) = weir::bounded::<u32, weir::DropNewest>(8);
+    /// for i in 0..3 {
+    ///     tx.send(i).unwrap();
+    /// }
+    /// drop(tx);
+    /// let doubled: Vec<u32> =
+    ///     futures_executor::block_on(rx.stream().map(|v| v * 2).collect());
+    /// assert_eq!(doubled, [0, 2, 4]);
+    /// ```
     #[cfg(feature = "futures")]
     pub fn stream(&self) -> RecvStream<'_, T> {
         RecvStream::borrowed(self)
     }
 
-    /// As [`stream`](Self::stream), owning the receiver.
+    /// As [`stream`](Self::stream), owning the receiver, so the stream can
+    /// move into a spawned task.
+    ///
+    /// ```
+    /// use futures_util::StreamExt;
+    ///
+    /// let (tx, rx) = weir::bounded::<u32, weir::Block>(4);
+    /// let mut stream = rx.into_stream();
+    /// let producer = std::thread::spawn(move || tx.send(7).unwrap());
+    /// assert_eq!(futures_executor::block_on(stream.next()), Some(7));
+    /// producer.join().unwrap();
+    /// assert_eq!(futures_executor::block_on(stream.next()), None); // sender gone
+    /// ```
     #[cfg(feature = "futures")]
     pub fn into_stream(self) -> RecvStream<'static, T>
     where
