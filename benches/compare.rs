@@ -9,6 +9,7 @@
 //! `COMPARE_ROUNDS=n` sets the number of rounds (default 7); `COMPARE_QUICK=1`
 //! shortens every workload eightfold and defaults to 3 rounds.
 
+mod async_rows;
 mod common;
 
 use std::alloc::{GlobalAlloc, Layout, System};
@@ -299,6 +300,12 @@ fn main() {
             rates: vec![Vec::new(); PEERS.len()],
         })
         .collect();
+    let mut async_samples: Vec<(async_rows::AsyncWork, Vec<Vec<f64>>)> = async_rows::async_works(k)
+        .into_iter()
+        .filter(|w| std::env::var("COMPARE_ONLY").map_or(true, |only| w.label().contains(&only)))
+        .map(|w| (w, vec![Vec::new(); async_rows::ASYNC_PEERS.len()]))
+        .collect();
+    let rt = async_rows::runtime();
     let lossy_total = k(1 << 22);
     let mut lossy_samples: Vec<Vec<Vec<LossyRun>>> =
         vec![vec![Vec::new(); LOSSY.len()]; LOSSY_PRODUCERS.len()];
@@ -315,6 +322,15 @@ fn main() {
                 let i = (j + round) % PEERS.len();
                 if let Some(r) = s.work.run(i) {
                     s.rates[i].push(r);
+                }
+            }
+        }
+        for (work, rates) in &mut async_samples {
+            let peers = async_rows::ASYNC_PEERS.len();
+            for j in 0..peers {
+                let i = (j + round) % peers;
+                if let Some(r) = work.run(&rt, i) {
+                    rates[i].push(r);
                 }
             }
         }
@@ -341,7 +357,8 @@ fn main() {
             cmd = format!("{var}={v} {cmd}");
         }
     }
-    let md = report(&samples, &lossy_samples, rounds, cores, &cmd);
+    let mut md = report(&samples, &lossy_samples, rounds, cores, &cmd);
+    md.push_str(&async_report(&async_samples));
     println!("{md}");
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("results");
     let _ = std::fs::create_dir_all(&dir);
@@ -573,6 +590,64 @@ fn report(
     }
 
     let _ = writeln!(md, "\n{}", sizes());
+    md
+}
+
+/// The async table: median M msg/s per peer, then weir's rate over each
+/// peer's (medians of per-round ratios).
+fn async_report(samples: &[(async_rows::AsyncWork, Vec<Vec<f64>>)]) -> String {
+    let mut md = String::new();
+    if samples.is_empty() {
+        return md;
+    }
+    let peers = async_rows::ASYNC_PEERS;
+    let _ = writeln!(
+        md,
+        "\n### Async: tasks on a tokio runtime with 2 workers\n\n\
+         Median M msg/s, then the median of per-round ratios weir / peer (above 1: weir is \
+         faster). tokio's channel has a single receiver, so it has no mpmc rows. \
+         `thread → task`: one plain thread sends with each peer's blocking send, one task \
+         receives.\n"
+    );
+    let mut head = String::from("| workload |");
+    let mut rule = String::from("|---|");
+    for p in peers {
+        let _ = write!(head, " {p} |");
+        rule.push_str("---:|");
+    }
+    for p in &peers[1..] {
+        let _ = write!(head, " weir/{p} |");
+        rule.push_str("---:|");
+    }
+    head.push_str(" weir/best peer |");
+    rule.push_str("---:|");
+    let _ = writeln!(md, "{head}\n{rule}");
+    for (work, rates) in samples {
+        let mut row = format!("| {} |", work.label());
+        for r in rates {
+            if r.is_empty() {
+                row.push_str(" n/a |");
+            } else {
+                let _ = write!(row, " {:.2} |", median(&mut r.clone()) / 1e6);
+            }
+        }
+        let ratio = |i: usize| -> Option<f64> {
+            let mut v: Vec<f64> = rates[0].iter().zip(&rates[i]).map(|(w, p)| w / p).collect();
+            (!v.is_empty()).then(|| median(&mut v))
+        };
+        let mut worst = f64::INFINITY;
+        for i in 1..peers.len() {
+            match ratio(i) {
+                Some(x) => {
+                    worst = worst.min(x);
+                    let _ = write!(row, " {x:.2}x |");
+                }
+                None => row.push_str(" n/a |"),
+            }
+        }
+        let _ = write!(row, " {worst:.2}x |");
+        let _ = writeln!(md, "{row}");
+    }
     md
 }
 
