@@ -372,6 +372,74 @@ mod streams {
     }
 
     #[test]
+    fn a_woken_stream_that_is_not_polled_again_strands_nobody() {
+        let (tx, rx) = weir::bounded::<u32, Block>(2);
+        let (stream_waker, waker) = counting();
+        let mut stream = rx.stream();
+        let mut cx = Context::from_waker(&waker);
+        assert!(Pin::new(&mut stream).poll_next(&mut cx).is_pending());
+        let rx2 = rx.clone();
+        let (result_tx, result_rx) = std::sync::mpsc::channel();
+        thread::spawn(move || result_tx.send(rx2.recv_timeout(PATIENCE)));
+        thread::sleep(Duration::from_millis(300));
+        tx.send(1).unwrap(); // wakes the stream, queued first; it is not polled
+        assert_eq!(stream_waker.wakes.load(Ordering::SeqCst), 1);
+        tx.send(2).unwrap(); // the next wakeup goes to the thread behind it
+        let got = result_rx.recv_timeout(QUICK).expect("the thread was woken");
+        assert_eq!(got, Ok(1), "the thread takes the oldest value");
+        // The stream, polled at last, takes what is left and is not queued
+        // any more: a later value wakes nobody through it.
+        assert_eq!(
+            Pin::new(&mut stream).poll_next(&mut cx),
+            Poll::Ready(Some(2))
+        );
+        tx.send(3).unwrap();
+        assert_eq!(stream_waker.wakes.load(Ordering::SeqCst), 1);
+        assert_eq!(rx.try_recv(), Ok(3));
+    }
+
+    #[test]
+    fn a_stream_that_took_a_value_is_no_longer_queued() {
+        // A stream queued behind a thread takes a value before the thread
+        // wakes (the value was announced to the thread). After that `Ready`
+        // the stream must have left the queue: if it stayed, the next value's
+        // wakeup would go to the stream, busy with its value, and strand the
+        // thread. The stream must win the race for that; retry until it does.
+        for _attempt in 0..50 {
+            let (tx, rx) = weir::bounded::<u32, Block>(2);
+            let (_, waker) = counting();
+            let rx2 = rx.clone();
+            let (result_tx, result_rx) = std::sync::mpsc::channel();
+            thread::spawn(move || {
+                let first = rx2.recv_timeout(PATIENCE);
+                let _ = result_tx.send(first);
+                let _ = result_tx.send(rx2.recv_timeout(PATIENCE));
+            });
+            thread::sleep(Duration::from_millis(100)); // the thread is queued
+            let mut stream = rx.stream();
+            let mut cx = Context::from_waker(&waker);
+            assert!(Pin::new(&mut stream).poll_next(&mut cx).is_pending());
+            tx.send(1).unwrap(); // announced to the thread, queued first
+            if Pin::new(&mut stream).poll_next(&mut cx) != Poll::Ready(Some(1)) {
+                continue; // the thread took it first
+            }
+            // The thread found nothing and waits again.
+            thread::sleep(Duration::from_millis(100));
+            tx.send(2).unwrap();
+            assert_eq!(
+                result_rx.recv_timeout(QUICK),
+                Ok(Ok(2)),
+                "the thread was stranded behind a stream that had its value"
+            );
+            drop(stream);
+            drop(tx);
+            assert!(result_rx.recv_timeout(PATIENCE).unwrap().is_err());
+            return;
+        }
+        panic!("the stream never won the race in 50 attempts");
+    }
+
+    #[test]
     fn a_sink_buffers_one_item_and_flushes_it_when_there_is_room() {
         let (tx, rx) = weir::bounded::<u32, Block>(1);
         let (counter, waker) = counting();
