@@ -1,7 +1,8 @@
 //! Uses weir as a dependent crate would: threads on channels of each
 //! policy, a consumer that takes a `Receiver<T>` of any policy, the
 //! pressure reading, `Stats` differences, the channel's state published as
-//! JSON through the `serde` feature, and `weir::mpsc` in place of std's.
+//! JSON through the `serde` feature, `recv_async` and `send_async` between
+//! a task and a thread, and `weir::mpsc` in place of std's.
 //! Every step checks what it got; any mismatch panics.
 
 use std::thread;
@@ -104,5 +105,43 @@ fn main() {
     assert_eq!(rx.iter().sum::<u64>(), 499_500);
     producer.join().unwrap();
 
+    // A task on a minimal executor sends to a thread, which answers.
+    let (to_thread, from_task) = weir::bounded::<u64, Block>(1);
+    let (to_task, from_thread) = weir::bounded::<u64, DropOldest>(1);
+    let echo = thread::spawn(move || {
+        for value in from_task {
+            to_task.send(value * 2).unwrap();
+        }
+    });
+    let total = block_on(async move {
+        let mut total = 0;
+        for i in 0..1000 {
+            to_thread.send_async(i).await.unwrap();
+            total += from_thread.recv_async().await.unwrap();
+        }
+        total
+    });
+    assert_eq!(total, 999_000);
+    echo.join().unwrap();
+
     println!("weir downstream check passed: {json}");
+}
+
+/// Polls `future` to completion, parking the thread between polls.
+fn block_on<F: std::future::Future>(future: F) -> F::Output {
+    struct Unpark(thread::Thread);
+    impl std::task::Wake for Unpark {
+        fn wake(self: std::sync::Arc<Self>) {
+            self.0.unpark();
+        }
+    }
+    let waker = std::sync::Arc::new(Unpark(thread::current())).into();
+    let mut cx = std::task::Context::from_waker(&waker);
+    let mut future = std::pin::pin!(future);
+    loop {
+        if let std::task::Poll::Ready(out) = future.as_mut().poll(&mut cx) {
+            return out;
+        }
+        thread::park();
+    }
 }
