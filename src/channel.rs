@@ -906,15 +906,16 @@ impl<T> Drop for Receiver<T> {
     }
 }
 
+// Handles are never pinned, whatever `T` is: moving one moves a pointer, and
+// the waiter records that must not move live in the futures and streams.
+impl<T, P> Unpin for Sender<T, P> {}
+impl<T> Unpin for Receiver<T> {}
+
 // A panic cannot leave the channel half-updated for another handle to see:
 // every change to the shared state is a single atomic step, and the only
 // user code the channel runs is a value's destructor in a drain, whose panic
 // is caught and the drain finished first (`tests/panics.rs`). So the handles
 // are unwind safe whatever `T` and `P` are, as crossbeam's and std's are.
-// Handles are never pinned: moving one moves a pointer.
-impl<T, P> Unpin for Sender<T, P> {}
-impl<T> Unpin for Receiver<T> {}
-
 impl<T, P> UnwindSafe for Sender<T, P> {}
 impl<T, P> RefUnwindSafe for Sender<T, P> {}
 impl<T> UnwindSafe for Receiver<T> {}
