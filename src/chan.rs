@@ -180,7 +180,7 @@ impl<T> Chan<T> {
     /// Called once by each dropped sender; the last one disconnects.
     pub(crate) fn release_sender(&self) {
         if self.header().senders.fetch_sub(1, Ordering::AcqRel) == 1 {
-            self.disconnect();
+            let _ = self.disconnect();
         }
     }
 
@@ -193,7 +193,7 @@ impl<T> Chan<T> {
     /// (or swallowed, if this thread is already unwinding).
     pub(crate) fn release_receiver(&self) {
         if self.header().receivers.fetch_sub(1, Ordering::AcqRel) == 1 {
-            self.disconnect();
+            let _ = self.disconnect();
             // The mark is set, so no new value can enter: pop until empty. A
             // push that claimed a slot before the mark is waited for by `pop`.
             let discarded = &self.header().counters.discarded;
@@ -208,10 +208,21 @@ impl<T> Chan<T> {
         }
     }
 
-    fn disconnect(&self) {
+    /// Closes the channel from either end: marks the ring disconnected, so
+    /// no value enters from now on and receivers get the disconnected error
+    /// once it is empty, and wakes every waiter on both sides. Returns
+    /// whether this call set the mark.
+    pub(crate) fn close(&self) -> bool {
+        self.disconnect()
+    }
+
+    fn disconnect(&self) -> bool {
         if self.ring().disconnect() {
             self.header().send_wait.notify_all();
             self.header().recv_wait.notify_all();
+            true
+        } else {
+            false
         }
     }
 
@@ -540,11 +551,12 @@ impl<T> Chan<T> {
     }
 
     pub(crate) fn pressure(&self) -> Pressure {
-        let header = self.header();
-        let senders_gone = header.senders.load(Ordering::Acquire) == 0;
-        header
+        // Disconnected: closed, or every sender (or receiver) gone. Values
+        // left then are draining; once receivers are gone there are none.
+        let closed = self.ring().is_disconnected();
+        self.header()
             .thresholds
-            .pressure(self.len(), self.capacity(), senders_gone)
+            .pressure(self.len(), self.capacity(), closed)
     }
 
     pub(crate) fn thresholds(&self) -> Thresholds {

@@ -358,8 +358,9 @@ macro_rules! observers {
                 self.chan.sample_every()
             }
 
-            /// Whether the channel is disconnected: every receiver is gone, or
-            /// every sender is (receivers can still drain what is left).
+            /// Whether the channel is disconnected: it was
+            /// [closed](Self::close), or every receiver is gone, or every
+            /// sender is (receivers can still drain what is left).
             ///
             /// ```
             /// let (tx, rx) = weir::bounded::<u8, weir::Block>(1);
@@ -368,6 +369,36 @@ macro_rules! observers {
             /// ```
             pub fn is_disconnected(&self) -> bool {
                 self.chan.is_disconnected()
+            }
+
+            /// Closes the channel, from either end, while handles live.
+            ///
+            /// From then on every send, under every policy, returns its value
+            /// in the policy's disconnected error. Receivers still take every
+            /// value queued before the close, then get the disconnected error;
+            /// [`pressure`](Self::pressure) reads
+            /// [`Draining`](crate::Pressure::Draining) while values remain.
+            /// Every thread and task waiting to send or receive is woken.
+            ///
+            /// Returns `true` for the call that closed the channel, `false`
+            /// if it was already closed or disconnected (a no-op).
+            ///
+            /// ```
+            /// use weir::{Pressure, RecvError, SendError};
+            ///
+            /// let (tx, rx) = weir::bounded::<u32, weir::Block>(4);
+            /// tx.send(1).unwrap();
+            /// tx.send(2).unwrap();
+            #[doc = concat!("assert!(", $end, ".close());")]
+            #[doc = concat!("assert!(!", $end, ".close()); // already closed")]
+            /// assert_eq!(tx.send(3), Err(SendError(3)));
+            /// assert_eq!(rx.pressure(), Pressure::Draining);
+            /// assert_eq!(rx.recv(), Ok(1)); // what was queued still arrives
+            /// assert_eq!(rx.recv(), Ok(2));
+            /// assert_eq!(rx.recv(), Err(RecvError));
+            /// ```
+            pub fn close(&self) -> bool {
+                self.chan.close()
             }
 
             /// The number of [`Sender`] handles of this channel alive now,

@@ -5,7 +5,8 @@
 
 use core::fmt;
 
-/// A value could not be sent because every receiver is gone. The value is
+/// A value could not be sent because every receiver is gone or the channel
+/// was [closed](crate::Sender::close). The value is
 /// inside.
 ///
 /// ```
@@ -52,7 +53,8 @@ impl<T> std::error::Error for SendError<T> {}
 pub enum TrySendError<T> {
     /// The channel was full; the value was not queued.
     Full(T),
-    /// Every receiver is gone; the value was not queued.
+    /// Every receiver is gone, or the channel was closed; the value was not
+    /// queued.
     Disconnected(T),
 }
 
@@ -69,7 +71,7 @@ impl<T> TrySendError<T> {
         matches!(self, Self::Full(_))
     }
 
-    /// Whether every receiver is gone.
+    /// Whether every receiver is gone or the channel was closed.
     pub fn is_disconnected(&self) -> bool {
         matches!(self, Self::Disconnected(_))
     }
@@ -118,7 +120,8 @@ impl<T> std::error::Error for TrySendError<T> {}
 pub enum SendTimeoutError<T> {
     /// The channel stayed full until the deadline; the value was not queued.
     Timeout(T),
-    /// Every receiver is gone; the value was not queued.
+    /// Every receiver is gone, or the channel was closed; the value was not
+    /// queued.
     Disconnected(T),
 }
 
@@ -135,7 +138,7 @@ impl<T> SendTimeoutError<T> {
         matches!(self, Self::Timeout(_))
     }
 
-    /// Whether every receiver is gone.
+    /// Whether every receiver is gone or the channel was closed.
     pub fn is_disconnected(&self) -> bool {
         matches!(self, Self::Disconnected(_))
     }
@@ -190,7 +193,7 @@ pub enum SampleError<T> {
     SampledOut(T),
     /// The value was picked, but the channel was full.
     Full(T),
-    /// Every receiver is gone.
+    /// Every receiver is gone, or the channel was closed.
     Disconnected(T),
 }
 
@@ -202,7 +205,7 @@ impl<T> SampleError<T> {
         }
     }
 
-    /// Whether every receiver is gone.
+    /// Whether every receiver is gone or the channel was closed.
     pub fn is_disconnected(&self) -> bool {
         matches!(self, Self::Disconnected(_))
     }
@@ -230,7 +233,8 @@ impl<T> fmt::Display for SampleError<T> {
 
 impl<T> std::error::Error for SampleError<T> {}
 
-/// Every sender is gone and the channel is empty.
+/// Every sender is gone, or the channel was
+/// [closed](crate::Receiver::close), and the channel is empty.
 ///
 /// ```
 /// let (tx, rx) = weir::bounded::<u32, weir::Block>(1);
@@ -262,7 +266,8 @@ impl std::error::Error for RecvError {}
 pub enum TryRecvError {
     /// The channel was empty.
     Empty,
-    /// Every sender is gone and the channel is empty.
+    /// Every sender is gone, or the channel was closed, and the channel is
+    /// empty.
     Disconnected,
 }
 
@@ -272,7 +277,8 @@ impl TryRecvError {
         matches!(self, Self::Empty)
     }
 
-    /// Whether every sender is gone.
+    /// Whether every sender is gone (or the channel was closed) and the
+    /// channel is empty.
     pub fn is_disconnected(&self) -> bool {
         matches!(self, Self::Disconnected)
     }
@@ -311,7 +317,8 @@ impl std::error::Error for TryRecvError {}
 pub enum RecvTimeoutError {
     /// No value arrived before the deadline.
     Timeout,
-    /// Every sender is gone and the channel is empty.
+    /// Every sender is gone, or the channel was closed, and the channel is
+    /// empty.
     Disconnected,
 }
 
@@ -321,7 +328,8 @@ impl RecvTimeoutError {
         matches!(self, Self::Timeout)
     }
 
-    /// Whether every sender is gone.
+    /// Whether every sender is gone (or the channel was closed) and the
+    /// channel is empty.
     pub fn is_disconnected(&self) -> bool {
         matches!(self, Self::Disconnected)
     }

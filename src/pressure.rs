@@ -10,7 +10,8 @@ use core::fmt;
 ///
 /// With the default watermarks (0.5 and 0.8) and a capacity of 10: 0 to 4
 /// values is `Normal`, 5 to 7 `Elevated`, 8 or 9 `Critical`, 10 `Full`. Once
-/// every sender is gone, any values still queued read as `Draining`.
+/// the channel is [closed](crate::Sender::close) or every sender is gone,
+/// any values still queued read as `Draining`.
 ///
 /// What the edges read:
 ///
@@ -72,7 +73,8 @@ pub enum Pressure {
     Critical,
     /// Every slot holds a value.
     Full,
-    /// Every sender is gone and values remain for the receivers.
+    /// The channel is closed, or every sender is gone, and values remain for
+    /// the receivers.
     Draining,
 }
 
@@ -220,10 +222,11 @@ impl Thresholds {
         }
     }
 
-    /// The state for `len` values, and whether every sender is gone.
+    /// The state for `len` values, and whether the channel is closed (or
+    /// every sender is gone).
     #[inline]
-    pub(crate) fn pressure(&self, len: usize, cap: usize, senders_gone: bool) -> Pressure {
-        if senders_gone && len > 0 {
+    pub(crate) fn pressure(&self, len: usize, cap: usize, closed: bool) -> Pressure {
+        if closed && len > 0 {
             Pressure::Draining
         } else if len >= cap {
             Pressure::Full

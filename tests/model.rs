@@ -172,7 +172,7 @@ impl Model {
 
     fn pressure(&self) -> Pressure {
         let len = self.queue.len();
-        if self.senders == 0 && len > 0 {
+        if self.disconnected && len > 0 {
             Pressure::Draining
         } else if len == self.cap {
             Pressure::Full
@@ -212,6 +212,8 @@ enum Op {
     DropSender,
     CloneReceiver,
     DropReceiver,
+    /// `close` from a sender (`false`) or a receiver (`true`).
+    Close(bool),
 }
 
 fn op() -> impl Strategy<Value = Op> {
@@ -224,6 +226,7 @@ fn op() -> impl Strategy<Value = Op> {
         1 => Just(Op::DropSender),
         1 => Just(Op::CloneReceiver),
         1 => Just(Op::DropReceiver),
+        1 => any::<bool>().prop_map(Op::Close),
     ]
 }
 
@@ -314,6 +317,18 @@ fn check<P: Harness>(
             Op::DropReceiver => {
                 if receivers.pop().is_some() {
                     model.drop_receiver();
+                }
+            }
+            Op::Close(from_receiver) => {
+                let closed = match (from_receiver, senders.first(), receivers.first()) {
+                    (true, _, Some(rx)) | (false, None, Some(rx)) => Some(rx.close()),
+                    (false, Some(tx), _) | (true, Some(tx), None) => Some(tx.close()),
+                    (_, None, None) => None,
+                };
+                if let Some(closed) = closed {
+                    // Only the call that closes an open channel says so.
+                    prop_assert_eq!(closed, !model.disconnected, "step {}", step);
+                    model.disconnected = true;
                 }
             }
         }
