@@ -2,12 +2,13 @@
 //! uses comes from here, so the same core compiles against `std` or, under
 //! `--cfg loom`, against loom's model-checked primitives.
 //!
-//! Two things differ under loom beyond the type swap:
+//! Three things differ under loom beyond the type swap:
 //!
-//! * [`Backoff`] yields on every step and reports itself completed after two
-//!   steps, so a waiter in a model reaches the parking path instead of spinning
-//!   through states loom has already explored. `crossbeam_utils::Backoff`
-//!   switches on a cfg of its own and would spin invisibly to loom.
+//! * [`Backoff`] yields on every step, so a thread spinning on another's
+//!   claimed slot lets the model run it. `crossbeam_utils::Backoff` switches
+//!   on a cfg of its own and would spin invisibly to loom.
+//! * [`Patience`] parks at once, so models reach "the waiter is asleep, then
+//!   the change it waits for".
 //! * [`seq_cst_point`] is a `fence(SeqCst)`. Outside loom it compiles to
 //!   nothing; see its documentation for why that is sound.
 
@@ -89,12 +90,10 @@ pub(crate) use loom::cell::UnsafeCell;
 pub(crate) use crossbeam_utils::Backoff;
 
 /// Loom's stand-in for `crossbeam_utils::Backoff`: every step yields to the
-/// model scheduler, and after two steps the caller is told to park.
+/// model scheduler.
 #[cfg(loom)]
 #[derive(Debug, Default)]
-pub(crate) struct Backoff {
-    steps: core::cell::Cell<u32>,
-}
+pub(crate) struct Backoff {}
 
 #[cfg(loom)]
 impl Backoff {
@@ -103,19 +102,10 @@ impl Backoff {
     }
 
     pub(crate) fn spin(&self) {
-        self.step();
+        loom::thread::yield_now();
     }
 
     pub(crate) fn snooze(&self) {
-        self.step();
-    }
-
-    pub(crate) fn is_completed(&self) -> bool {
-        self.steps.get() >= 2
-    }
-
-    fn step(&self) {
-        self.steps.set(self.steps.get().saturating_add(1));
         loom::thread::yield_now();
     }
 }
@@ -142,14 +132,15 @@ impl Backoff {
 /// Both counts are bounded, so a waiter on an idle channel parks after a few
 /// tens of microseconds and then costs no CPU.
 ///
-/// Under loom the waiter takes the two yielding steps of the loom
-/// [`Backoff`] and then parks, so models reach the parking path.
+/// Under loom the waiter parks at once. A yield there would let the model
+/// run the other thread to its end first: loom schedules a thread that
+/// yielded only when no other can run, so a model would rarely reach "the
+/// waiter is asleep, then the change it waits for", the order in which a
+/// missing wakeup shows as a deadlock.
 #[derive(Debug)]
 pub(crate) struct Patience {
     #[cfg(not(loom))]
     steps: core::cell::Cell<u32>,
-    #[cfg(loom)]
-    backoff: Backoff,
 }
 
 /// Spinning steps before a waiter starts to yield; step `i` spins `2^i`
@@ -176,8 +167,6 @@ impl Patience {
         Self {
             #[cfg(not(loom))]
             steps: core::cell::Cell::new(0),
-            #[cfg(loom)]
-            backoff: Backoff::new(),
         }
     }
 
@@ -234,11 +223,7 @@ impl Patience {
         }
         #[cfg(loom)]
         {
-            if self.backoff.is_completed() {
-                return false;
-            }
-            self.backoff.snooze();
-            true
+            false
         }
     }
 }

@@ -17,9 +17,17 @@ const LONG: Duration = Duration::from_secs(3600);
 fn recv_woken_by_send_1s1r_cap1() {
     loom::model(|| {
         let (tx, rx) = weir::bounded::<u32, Block>(1);
-        let t = thread::spawn(move || tx.send(7).unwrap());
+        // The sender outlives the receive: its drop would wake the receiver
+        // anyway and hide a send that forgot to.
+        let t = thread::spawn(move || {
+            // Let the receiver go first, so that it is asleep when the
+            // value comes (loom's search does not always try that order).
+            thread::yield_now();
+            tx.send(7).unwrap();
+            tx
+        });
         assert_eq!(rx.recv(), Ok(7));
-        t.join().unwrap();
+        drop(t.join().unwrap());
     });
 }
 
@@ -43,6 +51,9 @@ fn send_woken_by_recv_1s1r_cap1() {
         let t = thread::spawn(move || {
             tx.send(2).unwrap();
         });
+        // Let the sender go first, so that it is asleep on the full ring
+        // when the receive makes room.
+        thread::yield_now();
         assert_eq!(rx.recv(), Ok(1));
         assert_eq!(rx.recv(), Ok(2));
         t.join().unwrap();
