@@ -38,8 +38,8 @@
 //! moves `tail`, before it swaps its value into the slot. Between the CAS
 //! and the move of `tail` the two indices alone would show one value fewer
 //! than the ring holds (at capacity 1, `head == tail`: an empty-looking full
-//! ring); the flag tells a reader that
-//! an eviction is under way, and an eviction only ever runs on a full ring,
+//! ring); the flag tells a reader that an eviction is under way, and an
+//! eviction only ever runs on a full ring,
 //! so `len` reads `cap` (invariant 7). While the flag is set no other thread
 //! can move `head`: a receiver's or another evictor's CAS expects a `head`
 //! without the flag, and a receiver that loaded the flagged `head` finds that
@@ -77,8 +77,9 @@
 //!    and the next evictor's CAS (`SeqCst`, so an acquire) reads that store
 //!    or a later read-modify-write of `head` in its release sequence. So
 //!    everything one evictor did up to its clear, the count included,
-//!    happens before the next one starts: the count is read and written by one thread at a time,
-//!    each seeing the last write, and needs no read-modify-write. The count
+//!    happens before the next one starts: the count is read and written by
+//!    one thread at a time, each seeing the last write, and needs no
+//!    read-modify-write. The count
 //!    is stored with Release inside the flagged window.
 //! 7. Readings. `len` takes `head` and `tail` at one instant (`tail` read
 //!    twice around `head` without change) and reads `cap` while `head`
@@ -382,12 +383,15 @@ impl<T> Ring<T> {
             } else {
                 // Another sender claimed this position and has not published
                 // yet, or our `tail` is stale: wait and reload.
-                if NOWAIT {
-                    if give_up(&mut busy) {
-                        return Err(E::busy(value));
-                    }
-                } else {
-                    self.wait_in_flight(&backoff, slot, stamp, &self.back.tail, tail);
+                if self.wait_in_flight_or_give_up::<NOWAIT>(
+                    &backoff,
+                    &mut busy,
+                    slot,
+                    stamp,
+                    &self.back.tail,
+                    tail,
+                ) {
+                    return Err(E::busy(value));
                 }
                 tail = self.back.tail.load(Ordering::Relaxed);
             }
@@ -498,12 +502,10 @@ impl<T> Ring<T> {
                 }
                 // A sender has claimed this slot and not published yet: wait
                 // for it rather than report a spurious `Empty`.
-                if NOWAIT {
-                    if give_up(&mut busy) {
-                        return Err(E::busy());
-                    }
-                } else {
-                    self.wait_in_flight(&backoff, slot, stamp, &self.head, head);
+                if self.wait_in_flight_or_give_up::<NOWAIT>(
+                    &backoff, &mut busy, slot, stamp, &self.head, head,
+                ) {
+                    return Err(E::busy());
                 }
                 head = self.head.load(Ordering::Relaxed);
             } else if head & self.mark_bit != 0 && flagged < FLAGGED_SPINS {
@@ -528,15 +530,34 @@ impl<T> Ring<T> {
             } else {
                 // Our `head` is stale, or last lap's receiver here has not
                 // freed the slot yet: wait and reload.
-                if NOWAIT {
-                    if give_up(&mut busy) {
-                        return Err(E::busy());
-                    }
-                } else {
-                    self.wait_in_flight(&backoff, slot, stamp, &self.head, head);
+                if self.wait_in_flight_or_give_up::<NOWAIT>(
+                    &backoff, &mut busy, slot, stamp, &self.head, head,
+                ) {
+                    return Err(E::busy());
                 }
                 head = self.head.load(Ordering::Relaxed);
             }
+        }
+    }
+
+    /// As [`wait_in_flight`](Self::wait_in_flight) for a waiting caller;
+    /// a no-wait caller (`NOWAIT`) takes one [`give_up`] step instead.
+    /// Returns `true` when the no-wait caller should give up.
+    #[inline(always)]
+    fn wait_in_flight_or_give_up<const NOWAIT: bool>(
+        &self,
+        backoff: &Backoff,
+        busy: &mut u32,
+        slot: &Slot<T>,
+        stamp: usize,
+        index: &AtomicUsize,
+        pos: usize,
+    ) -> bool {
+        if NOWAIT {
+            give_up(busy)
+        } else {
+            self.wait_in_flight(backoff, slot, stamp, index, pos);
+            false
         }
     }
 
