@@ -32,6 +32,7 @@
 
 use core::pin::Pin;
 use core::task::{Context, Poll};
+use std::collections::VecDeque;
 use std::time::Instant;
 
 use crossbeam_utils::CachePadded;
@@ -39,7 +40,7 @@ use crossbeam_utils::CachePadded;
 use crate::error::RecvError;
 use crate::error::{
     BuildError, RecvTimeoutError, SampleError, SendError, SendTimeoutError, TryRecvError,
-    TrySendError,
+    TrySendError, WaitTimeoutError,
 };
 use crate::park::{deadline_passed, Node, WaitPoint, Wake};
 use crate::pressure::{Pressure, Stats, Thresholds};
@@ -54,7 +55,8 @@ struct Counters {
     refused: AtomicUsize,
     sampled_out: AtomicUsize,
     discarded: AtomicUsize,
-    /// Values offered to a `Sample` sender under pressure so far.
+    /// Values offered to `Sample` senders under pressure by threads whose
+    /// own count of this channel was not at hand (see `Sampling`).
     offered_under_pressure: AtomicUsize,
 }
 
@@ -67,9 +69,15 @@ pub(crate) struct Header {
     send_wait: CachePadded<WaitPoint>,
     /// Where receivers wait for values.
     recv_wait: CachePadded<WaitPoint>,
+    /// Where senders wait for relief: the level below the low watermark.
+    /// Notified by broadcast, by a receiver that saw the level below it.
+    relief_wait: CachePadded<WaitPoint>,
     counters: CachePadded<Counters>,
     thresholds: Thresholds,
     sample_every: usize,
+    /// This channel among all channels the process made, for the per-thread
+    /// sample counts: an address could be reused by a later channel.
+    id: usize,
     /// The senders' policy, for `Debug` (the receiver's type does not say).
     policy: &'static str,
 }
@@ -123,6 +131,7 @@ impl<T> Chan<T> {
             receivers: AtomicUsize::new(1),
             send_wait: CachePadded::new(WaitPoint::new()),
             recv_wait: CachePadded::new(WaitPoint::new()),
+            relief_wait: CachePadded::new(WaitPoint::new()),
             counters: CachePadded::new(Counters {
                 refused: AtomicUsize::new(0),
                 sampled_out: AtomicUsize::new(0),
@@ -131,6 +140,7 @@ impl<T> Chan<T> {
             }),
             thresholds: Thresholds::new(capacity, low, high),
             sample_every,
+            id: next_channel_id(),
             policy,
         };
         let shared = Shared::new(capacity, header).map_err(|e| match e {
@@ -220,6 +230,7 @@ impl<T> Chan<T> {
         if self.ring().disconnect() {
             self.header().send_wait.notify_all();
             self.header().recv_wait.notify_all();
+            self.header().relief_wait.notify_all();
             true
         } else {
             false
@@ -338,10 +349,7 @@ impl<T> Chan<T> {
     pub(crate) fn send_sampled(&self, value: T) -> Result<(), SampleError<T>> {
         let header = self.header();
         if self.ring().len() >= header.thresholds.low {
-            let offered = header
-                .counters
-                .offered_under_pressure
-                .fetch_add(1, Ordering::Relaxed);
+            let offered = sampling::offered(header.id, &header.counters.offered_under_pressure);
             if offered % header.sample_every != 0 {
                 if self.ring().is_disconnected() {
                     return Err(SampleError::Disconnected(value));
@@ -356,18 +364,180 @@ impl<T> Chan<T> {
         })
     }
 
+    // ----- sending runs ------------------------------------------------------
+
+    /// Any policy's `try_send_batch`: moves values from the front of
+    /// `values` into the ring while there is room, in runs of one CAS each,
+    /// and returns how many it moved. Values left behind because the ring
+    /// was full count as refused, as `try_send` counts its value.
+    pub(crate) fn try_send_batch(&self, values: &mut VecDeque<T>) -> usize {
+        let (sent, stop) = self.send_runs::<false>(values);
+        if stop == Some(RunStop::Full) {
+            self.header()
+                .counters
+                .refused
+                .fetch_add(values.len(), Ordering::Relaxed);
+        }
+        sent
+    }
+
+    /// `Block`: moves every value of `values` into the ring, oldest first,
+    /// waiting for room as a `send` does. On disconnect the values not sent
+    /// are left in `values` and `Err` comes back.
+    pub(crate) fn send_batch_waiting(&self, values: &mut VecDeque<T>) -> Result<(), ()> {
+        loop {
+            match self.send_runs::<false>(values).1 {
+                None => return Ok(()),
+                Some(RunStop::Disconnected) => return Err(()),
+                Some(RunStop::Full) => {}
+            }
+            // Full: wait for room for the oldest value as `send` does, then
+            // go on in runs with the rest.
+            let Some(value) = values.pop_front() else {
+                return Ok(());
+            };
+            if let Err(SendTimeoutError::Disconnected(value) | SendTimeoutError::Timeout(value)) =
+                self.send_until(value, None)
+            {
+                values.push_front(value);
+                return Err(());
+            }
+        }
+    }
+
+    /// For a poll (`send_batch_async`): pushes runs from the front of
+    /// `values` without waiting. `Ok(true)` once `values` is empty,
+    /// `Ok(false)` when the ring is full or the slot needed is still in
+    /// another thread's hands, `Err` when disconnected.
+    pub(crate) fn send_runs_nowait(&self, values: &mut VecDeque<T>) -> Result<bool, ()> {
+        match self.send_runs::<true>(values).1 {
+            None => Ok(true),
+            Some(RunStop::Full) => Ok(false),
+            Some(RunStop::Disconnected) => Err(()),
+        }
+    }
+
+    /// Pushes runs from the front of `values` until it is empty (`None`) or
+    /// a single push found the ring full or disconnected; every push wakes
+    /// as many receivers as it made values. With `NOWAIT`, an operation in
+    /// flight on the slot needed stops it as `Full` does.
+    fn send_runs<const NOWAIT: bool>(&self, values: &mut VecDeque<T>) -> (usize, Option<RunStop>) {
+        let mut sent = 0;
+        loop {
+            let run = self.ring().push_run(values);
+            if run > 0 {
+                sent += run;
+                self.header().recv_wait.notify_many(run);
+                continue;
+            }
+            // The slot at `tail` was not free: one push tells a full ring
+            // from an operation in flight (which it waits out) and from a
+            // disconnect.
+            let Some(value) = values.pop_front() else {
+                return (sent, None);
+            };
+            let single = if NOWAIT {
+                self.ring().push_nowait(value).map_err(|e| match e {
+                    TryPush::Full(value) | TryPush::Busy(value) => PushError::Full(value),
+                    TryPush::Disconnected(value) => PushError::Disconnected(value),
+                })
+            } else {
+                self.ring().push(value)
+            };
+            match single {
+                Ok(()) => {
+                    sent += 1;
+                    self.header().recv_wait.notify_one();
+                }
+                Err(PushError::Full(value)) => {
+                    values.push_front(value);
+                    return (sent, Some(RunStop::Full));
+                }
+                Err(PushError::Disconnected(value)) => {
+                    values.push_front(value);
+                    return (sent, Some(RunStop::Disconnected));
+                }
+            }
+        }
+    }
+
     // ----- receiving ---------------------------------------------------------
 
     #[inline]
     pub(crate) fn try_recv(&self) -> Result<T, TryRecvError> {
         match self.ring().pop() {
             Ok(value) => {
-                self.header().send_wait.notify_one();
+                self.popped(1);
                 Ok(value)
             }
             Err(PopError::Empty) => Err(TryRecvError::Empty),
             Err(PopError::Disconnected) => Err(TryRecvError::Disconnected),
         }
+    }
+
+    /// After `count` values left the ring: wakes as many waiting senders, and
+    /// the relief waiters if the level is now below the low watermark. With
+    /// nobody waiting for relief that costs one load.
+    #[inline]
+    fn popped(&self, count: usize) {
+        let header = self.header();
+        if count == 1 {
+            header.send_wait.notify_one();
+        } else {
+            header.send_wait.notify_many(count);
+        }
+        // The handshake with `wait_normal_until`: our claim on `head` came
+        // first (SeqCst), then this load of the waiter count (SeqCst).
+        if header.relief_wait.has_waiters() {
+            self.relieve();
+        }
+    }
+
+    #[cold]
+    fn relieve(&self) {
+        if self.is_relieved() {
+            self.header().relief_wait.wake_all();
+        }
+    }
+
+    /// Below the low watermark (which is at least 1, so an empty channel is
+    /// always relieved).
+    fn is_relieved(&self) -> bool {
+        self.len() < self.header().thresholds.low
+    }
+
+    /// Takes the values there now, up to `max`, in runs of one CAS each,
+    /// appending them to `batch`; returns how many. With `NOWAIT` (a poll)
+    /// it stops rather than wait for a push in flight; without, it waits for
+    /// it as `try_recv` does, so 0 means the ring was empty at one instant.
+    pub(crate) fn try_recv_batch<const NOWAIT: bool>(
+        &self,
+        batch: &mut Vec<T>,
+        max: usize,
+    ) -> usize {
+        let mut taken = 0;
+        while taken < max {
+            let run = self.ring().pop_run(batch, max - taken);
+            if run > 0 {
+                taken += run;
+                self.popped(run);
+                continue;
+            }
+            let single = if NOWAIT {
+                self.ring().pop_nowait().ok()
+            } else {
+                self.ring().pop().ok()
+            };
+            match single {
+                Some(value) => {
+                    batch.push(value);
+                    taken += 1;
+                    self.popped(1);
+                }
+                None => break,
+            }
+        }
+        taken
     }
 
     /// Waits for a value until `deadline` (forever if `None`).
@@ -437,7 +607,7 @@ impl<T> Chan<T> {
         loop {
             match self.ring().pop_nowait() {
                 Ok(value) => {
-                    self.header().send_wait.notify_one();
+                    self.popped(1);
                     Self::leave(wait, node, pass_on);
                     return Poll::Ready(Ok(value));
                 }
@@ -534,6 +704,92 @@ impl<T> Chan<T> {
         Self::leave(&self.header().send_wait, node, false);
     }
 
+    // ----- waiting for relief --------------------------------------------------
+
+    /// Waits until the channel holds fewer values than its low watermark, or
+    /// until `deadline` (forever if `None`). Fails once the channel is
+    /// disconnected, whatever its level.
+    ///
+    /// A receiver that sees the level below the watermark after its pop wakes
+    /// every relief waiter, and a woken waiter returns `Ok` without looking
+    /// again: the level was below the watermark at an instant after it
+    /// registered, even if senders have filled it since.
+    pub(crate) fn wait_normal_until(
+        &self,
+        deadline: Option<Instant>,
+    ) -> Result<(), WaitTimeoutError> {
+        let ready = || {
+            if self.is_disconnected() {
+                Some(Err(WaitTimeoutError::Disconnected))
+            } else if self.is_relieved() {
+                Some(Ok(()))
+            } else {
+                None
+            }
+        };
+        if let Some(result) = ready() {
+            return result;
+        }
+        if deadline_passed(deadline) {
+            return Err(WaitTimeoutError::Timeout);
+        }
+        let wait = &self.header().relief_wait;
+        match wait.wait_for_broadcast(|| ready().is_none(), deadline) {
+            // Notified (by relief or by a disconnect), or the re-check after
+            // registering found a reason not to sleep.
+            Wake::Retry => {
+                if self.is_disconnected() {
+                    Err(WaitTimeoutError::Disconnected)
+                } else {
+                    Ok(())
+                }
+            }
+            Wake::TimedOut => ready().unwrap_or(Err(WaitTimeoutError::Timeout)),
+        }
+    }
+
+    /// One poll of `wait_normal_async`: as `wait_normal_until` without a
+    /// deadline. `Pending` only with `node` queued after a re-check that
+    /// still found the level at or above the watermark and the channel
+    /// connected.
+    pub(crate) fn poll_wait_normal(
+        &self,
+        node: Pin<&Node>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Result<(), crate::error::WaitError>> {
+        let wait = &self.header().relief_wait;
+        let done = |node| {
+            // A broadcast is never passed on (see `wait_for_broadcast`).
+            let _ = wait.unregister(node);
+            Poll::Ready(if self.is_disconnected() {
+                Err(crate::error::WaitError)
+            } else {
+                Ok(())
+            })
+        };
+        if node.take_notified() {
+            return done(node);
+        }
+        loop {
+            if self.is_disconnected() || self.is_relieved() {
+                return done(node);
+            }
+            if wait.register_task(node, cx.waker()) {
+                // Notified between our checks and the registration.
+                return done(node);
+            }
+            if !self.is_disconnected() && !self.is_relieved() {
+                return Poll::Pending;
+            }
+        }
+    }
+
+    /// A relief future is dropped: it leaves the queue; a broadcast it holds
+    /// has nothing to pass on.
+    pub(crate) fn cancel_wait_normal(&self, node: Pin<&Node>) {
+        let _ = self.header().relief_wait.unregister(node);
+    }
+
     // ----- observing ---------------------------------------------------------
 
     #[inline]
@@ -600,6 +856,66 @@ impl<T> Chan<T> {
 
     pub(crate) fn same_channel(&self, other: &Self) -> bool {
         self.shared.ptr_eq(&other.shared)
+    }
+}
+
+/// How a run of pushes stopped before `values` was empty.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum RunStop {
+    Full,
+    Disconnected,
+}
+
+/// A process-wide number for each channel.
+fn next_channel_id() -> usize {
+    // Not a synchronization point (and outside what loom models): only
+    // uniqueness matters.
+    static NEXT: core::sync::atomic::AtomicUsize = core::sync::atomic::AtomicUsize::new(0);
+    NEXT.fetch_add(1, core::sync::atomic::Ordering::Relaxed)
+}
+
+/// `Sample`'s 1-in-N count, kept per thread and per channel, so producers
+/// sending under pressure in lock-step each keep one in N of their own
+/// values (one shared count hands out its multiples of N by the order the
+/// producers arrive in, and two producers that alternate can find every
+/// kept value going to one of them).
+///
+/// Each thread keeps the counts of the last `WAYS` channels it sampled on,
+/// most recent first. A channel not among them starts from the channel's
+/// shared count, so a thread that cycles through more channels than that
+/// still samples one in N overall, as every thread did before, only without
+/// the per-producer fairness.
+mod sampling {
+    use core::cell::Cell;
+
+    use crate::sync::{AtomicUsize, Ordering};
+
+    const WAYS: usize = 4;
+
+    crate::sync::thread_local! {
+        /// `(channel id + 1, offers so far)`; 0 marks an empty entry.
+        static COUNTS: Cell<[(usize, usize); WAYS]> = const { Cell::new([(0, 0); WAYS]) };
+    }
+
+    /// The index of this offer among the calling thread's offers under
+    /// pressure to channel `id`: 0 for the first.
+    pub(super) fn offered(id: usize, shared: &AtomicUsize) -> usize {
+        let key = id.wrapping_add(1);
+        let local = COUNTS.try_with(|cell| {
+            let mut counts = cell.get();
+            let found = counts.iter().position(|&(k, _)| k == key);
+            let (way, offered) = match found {
+                Some(way) => (way, counts[way].1),
+                None => (WAYS - 1, shared.fetch_add(1, Ordering::Relaxed)),
+            };
+            // Move this channel to the front, its count advanced.
+            counts.copy_within(0..way, 1);
+            counts[0] = (key, offered.wrapping_add(1));
+            cell.set(counts);
+            offered
+        });
+        // During thread teardown the thread's counts are gone.
+        local.unwrap_or_else(|_| shared.fetch_add(1, Ordering::Relaxed))
     }
 }
 

@@ -7,8 +7,13 @@ use std::panic::{RefUnwindSafe, UnwindSafe};
 use std::time::{Duration, Instant};
 
 use crate::chan::{Chan, Config};
-use crate::error::{BuildError, RecvError, RecvTimeoutError, SendTimeoutError, TryRecvError};
-use crate::future::{RecvFut, SendFut};
+use std::collections::VecDeque;
+
+use crate::error::{
+    BuildError, RecvError, RecvTimeoutError, SendError, SendTimeoutError, TryRecvError, WaitError,
+    WaitTimeoutError,
+};
+use crate::future::{RecvBatchFut, RecvFut, SendBatchFut, SendFut, WaitNormalFut};
 #[cfg(feature = "futures")]
 use crate::future::{RecvStream, SendSink};
 use crate::policy::{Block, Policy};
@@ -485,6 +490,159 @@ impl<T, P: Policy> Sender<T, P> {
         self.chan.try_send(value)
     }
 
+    /// Moves as many values as fit now from the front of `values` into the
+    /// channel, oldest first, and returns how many it moved; never waits for
+    /// room and never evicts, whatever the policy. The values that did not
+    /// fit stay in `values`, in order, and count as
+    /// [`refused`](crate::Stats::refused), as for [`try_send`](Self::try_send).
+    ///
+    /// The values go in runs: one CAS claims every free slot in a row, so a
+    /// batch costs one atomic read-modify-write instead of one per value. It
+    /// waits, as `try_send` does, only for another thread's operation
+    /// already under way on a slot it needs. Values of one call arrive in
+    /// order with no other sender's values between two of a run; runs of
+    /// concurrent senders may interleave.
+    ///
+    /// ```
+    /// use std::collections::VecDeque;
+    ///
+    /// let (tx, rx) = weir::bounded::<u32, weir::DropNewest>(4);
+    /// let mut values: VecDeque<u32> = (0..6).collect();
+    /// assert_eq!(tx.try_send_batch(&mut values), 4);
+    /// assert_eq!(values, [4, 5]); // handed back, still in order
+    /// assert_eq!(rx.stats().refused, 2);
+    /// assert_eq!(rx.try_iter().collect::<Vec<_>>(), [0, 1, 2, 3]);
+    /// ```
+    pub fn try_send_batch(&self, values: &mut VecDeque<T>) -> usize {
+        self.chan.try_send_batch(values)
+    }
+
+    /// Waits until the channel holds fewer values than its low watermark:
+    /// [`Pressure::Normal`]. Returns at once if it already does. With the
+    /// low watermark at 0 that means empty, so the wait can always end.
+    ///
+    /// This is hysteresis for a producer: pause when
+    /// [`pressure`](Self::pressure) reaches
+    /// [`Critical`](Pressure::Critical), resume when this returns.
+    ///
+    /// A receiver whose pop leaves the level below the watermark wakes every
+    /// waiter, and a woken waiter returns at once: the level was below the
+    /// watermark at some instant after the call began, even if other senders
+    /// have raised it again since. Nothing is paid for this while nobody
+    /// waits but one load per receive.
+    ///
+    /// # Errors
+    ///
+    /// [`WaitError`] if the channel is closed or every receiver is gone,
+    /// whatever its level: no send could succeed.
+    ///
+    /// ```
+    /// use weir::Pressure;
+    ///
+    /// let (tx, rx) = weir::Builder::new(8).watermarks(0.25, 0.75).build::<u32, weir::Block>()?;
+    /// let consumer = std::thread::spawn(move || {
+    ///     std::thread::sleep(std::time::Duration::from_millis(10));
+    ///     while rx.recv().is_ok() {}
+    /// });
+    /// for i in 0..100 {
+    ///     if matches!(tx.pressure(), Pressure::Critical | Pressure::Full) {
+    ///         tx.wait_normal()?; // paused until fewer than 2 are queued
+    ///     }
+    ///     tx.send(i)?;
+    /// }
+    /// drop(tx);
+    /// consumer.join().unwrap();
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn wait_normal(&self) -> Result<(), WaitError> {
+        self.chan.wait_normal_until(None).map_err(|_| WaitError)
+    }
+
+    /// As [`wait_normal`](Self::wait_normal), waiting at most `timeout`.
+    ///
+    /// # Errors
+    ///
+    /// [`WaitTimeoutError::Timeout`] if the level was still at or above the
+    /// low watermark when `timeout` ran out, [`WaitTimeoutError::Disconnected`]
+    /// as for `wait_normal`.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    ///
+    /// let (tx, rx) = weir::Builder::new(4).watermarks(0.5, 0.75).build::<u32, weir::DropNewest>()?;
+    /// tx.send(1)?;
+    /// tx.send(2)?;
+    /// assert!(tx.wait_normal_timeout(Duration::from_millis(5)).unwrap_err().is_timeout());
+    /// rx.recv()?;
+    /// assert_eq!(tx.wait_normal_timeout(Duration::from_millis(5)), Ok(()));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn wait_normal_timeout(&self, timeout: Duration) -> Result<(), WaitTimeoutError> {
+        // A timeout too large for the clock means no deadline at all.
+        self.chan
+            .wait_normal_until(Instant::now().checked_add(timeout))
+    }
+
+    /// As [`wait_normal`](Self::wait_normal), waiting until `deadline`. A
+    /// deadline already past makes one check without waiting.
+    ///
+    /// # Errors
+    ///
+    /// As [`wait_normal_timeout`](Self::wait_normal_timeout).
+    ///
+    /// ```
+    /// use std::time::Instant;
+    ///
+    /// let (tx, _rx) = weir::bounded::<u32, weir::DropOldest>(4);
+    /// assert_eq!(tx.wait_normal_deadline(Instant::now()), Ok(())); // empty
+    /// ```
+    pub fn wait_normal_deadline(&self, deadline: Instant) -> Result<(), WaitTimeoutError> {
+        self.chan.wait_normal_until(Some(deadline))
+    }
+
+    /// As [`wait_normal`](Self::wait_normal), from async code, without
+    /// blocking the thread. The future allocates nothing and works on any
+    /// executor; for a timeout, race it against your runtime's timer.
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel safe: it takes nothing from the channel, and dropping it only
+    /// leaves the queue of relief waiters.
+    ///
+    /// # Errors
+    ///
+    /// As [`wait_normal`](Self::wait_normal).
+    ///
+    /// ```
+    /// # fn block_on<F: std::future::Future>(f: F) -> F::Output {
+    /// #     struct Unpark(std::thread::Thread);
+    /// #     impl std::task::Wake for Unpark {
+    /// #         fn wake(self: std::sync::Arc<Self>) { self.0.unpark() }
+    /// #     }
+    /// #     let waker = std::sync::Arc::new(Unpark(std::thread::current())).into();
+    /// #     let mut cx = std::task::Context::from_waker(&waker);
+    /// #     let mut f = std::pin::pin!(f);
+    /// #     loop {
+    /// #         match f.as_mut().poll(&mut cx) {
+    /// #             std::task::Poll::Ready(out) => return out,
+    /// #             std::task::Poll::Pending => std::thread::park(),
+    /// #         }
+    /// #     }
+    /// # }
+    /// let (tx, rx) = weir::Builder::new(4).watermarks(0.5, 0.75).build::<u32, weir::Block>()?;
+    /// tx.send(1)?;
+    /// tx.send(2)?;
+    /// // The consumer hands its receiver back: were it dropped, the wait
+    /// // would fail, since no send could succeed.
+    /// let consumer = std::thread::spawn(move || (rx.recv(), rx));
+    /// block_on(tx.wait_normal_async())?; // the consumer took one: 1 < 2
+    /// assert_eq!(consumer.join().unwrap().0, Ok(1));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn wait_normal_async(&self) -> WaitNormalFut<'_, T> {
+        WaitNormalFut::new(&self.chan)
+    }
+
     /// Whether `self` and `other` send into the same channel.
     ///
     /// ```
@@ -518,6 +676,96 @@ impl<T> Sender<T, Block> {
         // A timeout too large for the clock means no deadline at all.
         self.chan
             .send_until(value, Instant::now().checked_add(timeout))
+    }
+
+    /// Sends every value of `values`, oldest first, waiting for room as
+    /// [`send`](Self::send) does; a batch larger than the channel goes in as
+    /// many runs as it takes. Each run claims its free slots with one CAS.
+    ///
+    /// Values are taken from the iterator a run at a time (at most the
+    /// capacity, and at most 256), so the iterator's own code never runs
+    /// while slots are claimed.
+    ///
+    /// # Errors
+    ///
+    /// If every receiver is gone or the channel is closed, returns the
+    /// values already taken from the iterator but not sent, oldest first, in
+    /// [`SendError`](crate::SendError), and takes no more from it: pass
+    /// `iter.by_ref()` to keep the rest.
+    ///
+    /// ```
+    /// let (tx, rx) = weir::bounded::<u32, weir::Block>(4);
+    /// let consumer = std::thread::spawn(move || rx.iter().collect::<Vec<_>>());
+    /// tx.send_batch(0..10)?; // 10 values through 4 slots
+    /// drop(tx);
+    /// assert_eq!(consumer.join().unwrap(), (0..10).collect::<Vec<_>>());
+    /// # Ok::<(), weir::SendError<Vec<u32>>>(())
+    /// ```
+    pub fn send_batch<I: IntoIterator<Item = T>>(
+        &self,
+        values: I,
+    ) -> Result<(), SendError<Vec<T>>> {
+        let mut values = values.into_iter();
+        let run = self
+            .capacity()
+            .min(MAX_BUFFERED_RUN)
+            .min(values.size_hint().0.max(1));
+        let mut buffer = VecDeque::with_capacity(run);
+        loop {
+            buffer.extend(values.by_ref().take(run));
+            if buffer.is_empty() {
+                return Ok(());
+            }
+            if self.chan.send_batch_waiting(&mut buffer).is_err() {
+                return Err(SendError(buffer.into()));
+            }
+        }
+    }
+
+    /// Moves every value from the front of `values` into the channel from
+    /// async code, oldest first, waiting while it is full without blocking
+    /// the thread. Waiting senders, threads and tasks, are woken in the order
+    /// they began to wait.
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel safe: a value leaves `values` only once it is in the channel,
+    /// so dropping the future leaves every value not yet sent in `values`,
+    /// in order.
+    ///
+    /// # Errors
+    ///
+    /// `SendError(())` if every receiver is gone or the channel is closed;
+    /// the values not sent are still in `values`.
+    ///
+    /// ```
+    /// # fn block_on<F: std::future::Future>(f: F) -> F::Output {
+    /// #     struct Unpark(std::thread::Thread);
+    /// #     impl std::task::Wake for Unpark {
+    /// #         fn wake(self: std::sync::Arc<Self>) { self.0.unpark() }
+    /// #     }
+    /// #     let waker = std::sync::Arc::new(Unpark(std::thread::current())).into();
+    /// #     let mut cx = std::task::Context::from_waker(&waker);
+    /// #     let mut f = std::pin::pin!(f);
+    /// #     loop {
+    /// #         match f.as_mut().poll(&mut cx) {
+    /// #             std::task::Poll::Ready(out) => return out,
+    /// #             std::task::Poll::Pending => std::thread::park(),
+    /// #         }
+    /// #     }
+    /// # }
+    /// use std::collections::VecDeque;
+    ///
+    /// let (tx, rx) = weir::bounded::<u32, weir::Block>(2);
+    /// let consumer = std::thread::spawn(move || rx.iter().collect::<Vec<_>>());
+    /// let mut values: VecDeque<u32> = (0..5).collect();
+    /// block_on(tx.send_batch_async(&mut values)).unwrap();
+    /// assert!(values.is_empty());
+    /// drop(tx);
+    /// assert_eq!(consumer.join().unwrap(), [0, 1, 2, 3, 4]);
+    /// ```
+    pub fn send_batch_async<'a>(&'a self, values: &'a mut VecDeque<T>) -> SendBatchFut<'a, T> {
+        SendBatchFut::new(&self.chan, values)
     }
 
     /// Sends `value` from async code, waiting while the channel is full
@@ -838,7 +1086,12 @@ impl<T> Receiver<T> {
     }
 
     /// Takes the values available now, up to `max`, appending them to
-    /// `batch` oldest first; never waits. Returns how many were taken.
+    /// `batch` oldest first; never waits for a value. Returns how many were
+    /// taken.
+    ///
+    /// The values come out in runs: one CAS claims every full slot in a row,
+    /// so a batch costs one atomic read-modify-write instead of one per
+    /// value. `batch` grows before any value is claimed.
     ///
     /// ```
     /// let (tx, rx) = weir::bounded::<u32, weir::Block>(8);
@@ -850,9 +1103,201 @@ impl<T> Receiver<T> {
     /// assert_eq!(batch, [1, 2]);
     /// ```
     pub fn try_recv_batch(&self, batch: &mut Vec<T>, max: usize) -> usize {
-        let before = batch.len();
-        batch.extend(self.try_iter().take(max));
-        batch.len() - before
+        self.chan.try_recv_batch::<false>(batch, max)
+    }
+
+    /// Waits for a first value, then keeps taking values until `max` are
+    /// taken or `linger` has passed since the first arrived, appending them
+    /// to `batch` oldest first; returns how many were taken. This is a
+    /// flush-by-size-or-time loop's one call: Kafka's `linger.ms`, or
+    /// `chunks_timeout` in tokio-stream.
+    ///
+    /// `max == 0` returns `Ok(0)` at once. A zero `linger` takes what is
+    /// already there once the first value arrived. The wait for the first
+    /// value has no limit; see [`recv_batch_deadline`](Self::recv_batch_deadline)
+    /// for one.
+    ///
+    /// # Errors
+    ///
+    /// [`RecvError`] if every sender is gone (or the channel was closed) and
+    /// the channel is empty before a first value arrives. Once a first value
+    /// is in, the call returns what it took; the next call reports the
+    /// disconnect.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    ///
+    /// let (tx, rx) = weir::bounded::<u32, weir::Block>(64);
+    /// std::thread::spawn(move || {
+    ///     for i in 0..5 {
+    ///         tx.send(i).unwrap();
+    ///     }
+    /// }); // then tx is dropped
+    /// let mut written = Vec::new();
+    /// let mut batch = Vec::new();
+    /// while let Ok(n) = rx.recv_batch_linger(&mut batch, 100, Duration::from_millis(20)) {
+    ///     assert_eq!(n, batch.len());
+    ///     written.append(&mut batch); // write the batch out
+    /// }
+    /// assert_eq!(written, [0, 1, 2, 3, 4]);
+    /// ```
+    pub fn recv_batch_linger(
+        &self,
+        batch: &mut Vec<T>,
+        max: usize,
+        linger: Duration,
+    ) -> Result<usize, RecvError> {
+        if max == 0 {
+            return Ok(0);
+        }
+        batch.push(self.recv()?);
+        // A linger too long for the clock lingers until `max` or disconnect.
+        Ok(1 + self.fill_batch(batch, max - 1, Instant::now().checked_add(linger)))
+    }
+
+    /// Takes at least one value by `deadline`, then keeps taking values
+    /// until `max` are taken or `deadline` passes, appending them to `batch`
+    /// oldest first; returns how many were taken. A deadline already past
+    /// takes what is there now without waiting.
+    ///
+    /// `max == 0` returns `Ok(0)` at once.
+    ///
+    /// # Errors
+    ///
+    /// [`RecvTimeoutError::Timeout`] if no value arrived by `deadline`;
+    /// [`RecvTimeoutError::Disconnected`] if every sender is gone (or the
+    /// channel was closed) and the channel is empty before a first value.
+    ///
+    /// ```
+    /// use std::time::{Duration, Instant};
+    /// use weir::RecvTimeoutError;
+    ///
+    /// let (tx, rx) = weir::bounded::<u32, weir::Block>(8);
+    /// let mut batch = Vec::new();
+    /// let soon = Instant::now() + Duration::from_millis(5);
+    /// assert_eq!(rx.recv_batch_deadline(&mut batch, 4, soon), Err(RecvTimeoutError::Timeout));
+    /// for i in 0..6 {
+    ///     tx.send(i).unwrap();
+    /// }
+    /// assert_eq!(rx.recv_batch_deadline(&mut batch, 4, soon), Ok(4));
+    /// assert_eq!(rx.recv_batch_deadline(&mut batch, 4, soon), Ok(2));
+    /// assert_eq!(batch, [0, 1, 2, 3, 4, 5]);
+    /// ```
+    pub fn recv_batch_deadline(
+        &self,
+        batch: &mut Vec<T>,
+        max: usize,
+        deadline: Instant,
+    ) -> Result<usize, RecvTimeoutError> {
+        if max == 0 {
+            return Ok(0);
+        }
+        batch.push(self.chan.recv_until(Some(deadline))?);
+        Ok(1 + self.fill_batch(batch, max - 1, Some(deadline)))
+    }
+
+    /// Takes up to `max` more values, waiting for each until `deadline`
+    /// (forever if `None`), in runs; stops at the deadline or on disconnect.
+    fn fill_batch(&self, batch: &mut Vec<T>, max: usize, deadline: Option<Instant>) -> usize {
+        let mut taken = 0;
+        while taken < max {
+            taken += self.try_recv_batch(batch, max - taken);
+            if taken == max {
+                break;
+            }
+            match self.chan.recv_until(deadline) {
+                Ok(value) => {
+                    batch.push(value);
+                    taken += 1;
+                }
+                Err(_) => break,
+            }
+        }
+        taken
+    }
+
+    /// An iterator of batches: each is [`recv_batch_linger`](Self::recv_batch_linger)
+    /// into a new `Vec`, so it holds 1 to `max` values, and the iterator ends
+    /// once every sender is gone (or the channel was closed) and the channel
+    /// is empty.
+    ///
+    /// # Panics
+    ///
+    /// Panics if `max` is 0: every batch would be empty, and the iterator
+    /// would never end.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    ///
+    /// let (tx, rx) = weir::bounded::<u32, weir::Block>(16);
+    /// for i in 0..10 {
+    ///     tx.send(i).unwrap();
+    /// }
+    /// drop(tx);
+    /// let sizes: Vec<usize> = rx.batches(4, Duration::from_millis(1)).map(|b| b.len()).collect();
+    /// assert_eq!(sizes, [4, 4, 2]);
+    /// ```
+    pub fn batches(&self, max: usize, linger: Duration) -> Batches<'_, T> {
+        assert!(
+            max > 0,
+            "Receiver::batches needs a max batch size of at least 1"
+        );
+        Batches {
+            rx: self,
+            max,
+            linger,
+        }
+    }
+
+    /// Waits for a first value from async code, without blocking the thread,
+    /// then takes what else is there now, up to `max` in all, appending to
+    /// `batch` oldest first; returns how many were taken. `max == 0` returns
+    /// `Ok(0)` at once.
+    ///
+    /// There is no timer inside weir: for a linger, race this against your
+    /// runtime's timer, or call it again until the batch is full or the timer
+    /// fires.
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel safe: values leave the channel only when the future returns
+    /// their count, so dropping it loses nothing.
+    ///
+    /// # Errors
+    ///
+    /// [`RecvError`] once every sender is gone and the channel is empty.
+    ///
+    /// ```
+    /// # fn block_on<F: std::future::Future>(f: F) -> F::Output {
+    /// #     struct Unpark(std::thread::Thread);
+    /// #     impl std::task::Wake for Unpark {
+    /// #         fn wake(self: std::sync::Arc<Self>) { self.0.unpark() }
+    /// #     }
+    /// #     let waker = std::sync::Arc::new(Unpark(std::thread::current())).into();
+    /// #     let mut cx = std::task::Context::from_waker(&waker);
+    /// #     let mut f = std::pin::pin!(f);
+    /// #     loop {
+    /// #         match f.as_mut().poll(&mut cx) {
+    /// #             std::task::Poll::Ready(out) => return out,
+    /// #             std::task::Poll::Pending => std::thread::park(),
+    /// #         }
+    /// #     }
+    /// # }
+    /// let (tx, rx) = weir::bounded::<u32, weir::Block>(8);
+    /// for i in 0..3 {
+    ///     tx.send(i).unwrap();
+    /// }
+    /// let mut batch = Vec::new();
+    /// assert_eq!(block_on(rx.recv_batch_async(&mut batch, 2)), Ok(2));
+    /// assert_eq!(block_on(rx.recv_batch_async(&mut batch, 2)), Ok(1));
+    /// assert_eq!(batch, [0, 1, 2]);
+    /// ```
+    pub fn recv_batch_async<'a>(
+        &'a self,
+        batch: &'a mut Vec<T>,
+        max: usize,
+    ) -> RecvBatchFut<'a, T> {
+        RecvBatchFut::new(&self.chan, batch, max)
     }
 
     /// An iterator that waits for each value and ends once every sender is
@@ -968,6 +1413,41 @@ impl<T> fmt::Debug for Receiver<T> {
             .field("policy", &self.chan.policy_name())
             .field("len", &self.len())
             .field("capacity", &self.capacity())
+            .finish_non_exhaustive()
+    }
+}
+
+/// The most values [`Sender::send_batch`] takes from its iterator at a time.
+const MAX_BUFFERED_RUN: usize = 256;
+
+/// An iterator of batches of values, made by [`Receiver::batches`]: each
+/// batch holds 1 to `max` values, flushed by size or by the linger, and the
+/// iterator ends once every sender is gone (or the channel was closed) and
+/// the channel is empty.
+#[must_use = "iterators are lazy and do nothing unless consumed"]
+pub struct Batches<'a, T> {
+    rx: &'a Receiver<T>,
+    max: usize,
+    linger: Duration,
+}
+
+impl<T> Iterator for Batches<'_, T> {
+    type Item = Vec<T>;
+
+    fn next(&mut self) -> Option<Vec<T>> {
+        let mut batch = Vec::with_capacity(self.max.min(self.rx.capacity()));
+        self.rx
+            .recv_batch_linger(&mut batch, self.max, self.linger)
+            .ok()
+            .map(|_| batch)
+    }
+}
+
+impl<T> fmt::Debug for Batches<'_, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Batches")
+            .field("max", &self.max)
+            .field("linger", &self.linger)
             .finish_non_exhaustive()
     }
 }

@@ -352,6 +352,81 @@ impl fmt::Display for RecvTimeoutError {
 
 impl std::error::Error for RecvTimeoutError {}
 
+/// Why [`Sender::wait_normal`](crate::Sender::wait_normal) or its async twin
+/// returned without relief: the channel was closed, or every receiver is
+/// gone, so no send can succeed and waiting for the level to drop is
+/// pointless.
+///
+/// ```
+/// let (tx, rx) = weir::bounded::<u32, weir::Block>(4);
+/// drop(rx);
+/// assert_eq!(tx.wait_normal(), Err(weir::WaitError));
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WaitError;
+
+impl fmt::Display for WaitError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("waiting for relief on a disconnected channel")
+    }
+}
+
+impl std::error::Error for WaitError {}
+
+/// Why [`Sender::wait_normal_timeout`](crate::Sender::wait_normal_timeout) or
+/// [`Sender::wait_normal_deadline`](crate::Sender::wait_normal_deadline)
+/// returned without relief.
+///
+/// ```
+/// use std::time::Duration;
+/// use weir::WaitTimeoutError;
+///
+/// let (tx, _rx) = weir::Builder::new(4).watermarks(0.5, 0.75).build::<u32, weir::Block>()?;
+/// tx.send(1)?;
+/// tx.send(2)?; // 2 of 4: at the low watermark, not below it
+/// let err = tx.wait_normal_timeout(Duration::from_millis(5)).unwrap_err();
+/// assert_eq!(err, WaitTimeoutError::Timeout);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WaitTimeoutError {
+    /// The channel still held at least its low watermark at the deadline.
+    Timeout,
+    /// The channel was closed, or every receiver is gone.
+    Disconnected,
+}
+
+impl WaitTimeoutError {
+    /// Whether the deadline passed.
+    pub fn is_timeout(&self) -> bool {
+        matches!(self, Self::Timeout)
+    }
+
+    /// Whether the channel was closed or every receiver is gone.
+    pub fn is_disconnected(&self) -> bool {
+        matches!(self, Self::Disconnected)
+    }
+}
+
+impl From<WaitError> for WaitTimeoutError {
+    fn from(_: WaitError) -> Self {
+        Self::Disconnected
+    }
+}
+
+impl fmt::Display for WaitTimeoutError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Timeout => {
+                f.write_str("timed out waiting for the channel to drain below its low watermark")
+            }
+            Self::Disconnected => f.write_str("waiting for relief on a disconnected channel"),
+        }
+    }
+}
+
+impl std::error::Error for WaitTimeoutError {}
+
 /// Why a channel could not be built.
 ///
 /// ```

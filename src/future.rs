@@ -1,12 +1,13 @@
 //! Waiting in async code: the futures returned by
-//! [`Receiver::recv_async`](crate::Receiver::recv_async) and
-//! [`Sender::send_async`](crate::Sender::send_async).
+//! [`Receiver::recv_async`](crate::Receiver::recv_async),
+//! [`Sender::send_async`](crate::Sender::send_async) and their batch and
+//! relief twins.
 //!
 //! Each future carries its waiter record (a `park::Node`) inside itself, so
 //! waiting allocates nothing; the record is queued on the channel's wait
 //! point, in one FIFO order with any threads waiting there. All the logic is
-//! in `Chan::poll_recv` and `Chan::poll_send`; this module only pins the
-//! record where it lies.
+//! in `Chan::poll_recv`, `Chan::poll_send` and `Chan::poll_wait_normal`;
+//! this module only pins the record where it lies.
 //!
 //! # Invariants
 //!
@@ -28,7 +29,9 @@ use core::pin::Pin;
 use core::task::{Context, Poll};
 
 use crate::chan::Chan;
-use crate::error::{RecvError, SendError};
+use std::collections::VecDeque;
+
+use crate::error::{RecvError, SendError, WaitError};
 use crate::park::Node;
 
 /// The future of [`Receiver::recv_async`](crate::Receiver::recv_async): the
@@ -143,6 +146,223 @@ impl<T> Drop for SendFut<'_, T> {
 impl<T> fmt::Debug for SendFut<'_, T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("SendFut").finish_non_exhaustive()
+    }
+}
+
+/// The future of [`Receiver::recv_batch_async`](crate::Receiver::recv_batch_async):
+/// waits for a first value, then takes what else is there now, up to `max`
+/// in all, appending to the caller's `Vec`; returns how many it took, or
+/// [`RecvError`] once every sender is gone and the channel is empty.
+///
+/// Cancel safe: values leave the channel only in the `Ready` that counts
+/// them, so dropping the future before then loses nothing.
+#[must_use = "futures do nothing unless polled"]
+pub struct RecvBatchFut<'a, T> {
+    chan: &'a Chan<T>,
+    node: Node,
+    /// The caller's batch, taken out while a poll appends to it (invariant
+    /// 2: the future is only shared) and for good once it completed.
+    batch: Cell<Option<&'a mut Vec<T>>>,
+    max: usize,
+}
+
+impl<'a, T> RecvBatchFut<'a, T> {
+    pub(crate) fn new(chan: &'a Chan<T>, batch: &'a mut Vec<T>, max: usize) -> Self {
+        Self {
+            chan,
+            node: Node::new(),
+            batch: Cell::new(Some(batch)),
+            max,
+        }
+    }
+
+    fn node(self: Pin<&Self>) -> Pin<&Node> {
+        // SAFETY: structural pinning of `node` (invariant 1).
+        unsafe { self.map_unchecked(|this| &this.node) }
+    }
+}
+
+impl<T> Future for RecvBatchFut<'_, T> {
+    type Output = Result<usize, RecvError>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.into_ref();
+        let Some(batch) = this.batch.take() else {
+            panic!("a batch receive future was polled after it completed");
+        };
+        if this.max == 0 {
+            return Poll::Ready(Ok(0));
+        }
+        match this.chan.poll_recv(this.node(), cx) {
+            Poll::Ready(Ok(first)) => {
+                batch.push(first);
+                let more = this.chan.try_recv_batch::<true>(batch, this.max - 1);
+                Poll::Ready(Ok(1 + more))
+            }
+            Poll::Ready(Err(e)) => Poll::Ready(Err(e)),
+            Poll::Pending => {
+                this.batch.set(Some(batch));
+                Poll::Pending
+            }
+        }
+    }
+}
+
+impl<T> Drop for RecvBatchFut<'_, T> {
+    fn drop(&mut self) {
+        // SAFETY: as for `RecvFut`.
+        let node = unsafe { Pin::new_unchecked(&self.node) };
+        self.chan.cancel_recv(node);
+    }
+}
+
+impl<T> fmt::Debug for RecvBatchFut<'_, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RecvBatchFut")
+            .field("max", &self.max)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The future of [`Sender::send_batch_async`](crate::Sender::send_batch_async):
+/// moves every value from the front of the caller's `VecDeque` into the
+/// channel, oldest first, waiting while it is full.
+///
+/// Cancel safe: a value leaves the `VecDeque` only when it is in the
+/// channel, so dropping the future leaves the values not yet sent where they
+/// were. On [`SendError`] (every receiver gone, or the channel closed) they
+/// are still there too.
+#[must_use = "futures do nothing unless polled"]
+pub struct SendBatchFut<'a, T> {
+    chan: &'a Chan<T>,
+    node: Node,
+    /// The caller's values, taken out while a poll works on them (invariant
+    /// 2) and for good once it completed.
+    values: Cell<Option<&'a mut VecDeque<T>>>,
+    /// The oldest value while `poll_send` waits for room for it.
+    waiting: Cell<Option<T>>,
+}
+
+impl<'a, T> SendBatchFut<'a, T> {
+    pub(crate) fn new(chan: &'a Chan<T>, values: &'a mut VecDeque<T>) -> Self {
+        Self {
+            chan,
+            node: Node::new(),
+            values: Cell::new(Some(values)),
+            waiting: Cell::new(None),
+        }
+    }
+
+    fn node(self: Pin<&Self>) -> Pin<&Node> {
+        // SAFETY: structural pinning of `node` (invariant 1).
+        unsafe { self.map_unchecked(|this| &this.node) }
+    }
+}
+
+impl<T> Future for SendBatchFut<'_, T> {
+    type Output = Result<(), SendError<()>>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.into_ref();
+        let Some(values) = this.values.take() else {
+            panic!("a batch send future was polled after it completed");
+        };
+        loop {
+            match this.chan.send_runs_nowait(values) {
+                Ok(true) => {
+                    // Every value is in. Leave the queue, passing on a
+                    // wakeup we may hold.
+                    this.chan.cancel_send(this.node());
+                    return Poll::Ready(Ok(()));
+                }
+                Ok(false) => {}
+                Err(()) => {
+                    this.chan.cancel_send(this.node());
+                    return Poll::Ready(Err(SendError(())));
+                }
+            }
+            // Full (or a claimed slot still in flight): wait for room for
+            // the oldest value exactly as `send_async` does.
+            this.waiting.set(values.pop_front());
+            let poll = this.chan.poll_send(this.node(), &this.waiting, cx);
+            match poll {
+                Poll::Ready(Ok(())) => {}
+                Poll::Ready(Err(SendError(value))) => {
+                    values.push_front(value);
+                    this.values.set(Some(values));
+                    return Poll::Ready(Err(SendError(())));
+                }
+                Poll::Pending => {
+                    if let Some(value) = this.waiting.take() {
+                        values.push_front(value);
+                    }
+                    this.values.set(Some(values));
+                    return Poll::Pending;
+                }
+            }
+        }
+    }
+}
+
+impl<T> Drop for SendBatchFut<'_, T> {
+    fn drop(&mut self) {
+        // SAFETY: as for `RecvFut`.
+        let node = unsafe { Pin::new_unchecked(&self.node) };
+        self.chan.cancel_send(node);
+    }
+}
+
+impl<T> fmt::Debug for SendBatchFut<'_, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SendBatchFut").finish_non_exhaustive()
+    }
+}
+
+/// The future of [`Sender::wait_normal_async`](crate::Sender::wait_normal_async):
+/// ready once the channel holds fewer values than its low watermark, or with
+/// [`WaitError`] once it is closed or every receiver is gone.
+///
+/// Cancel safe: it takes nothing from the channel.
+#[must_use = "futures do nothing unless polled"]
+pub struct WaitNormalFut<'a, T> {
+    chan: &'a Chan<T>,
+    node: Node,
+}
+
+impl<'a, T> WaitNormalFut<'a, T> {
+    pub(crate) fn new(chan: &'a Chan<T>) -> Self {
+        Self {
+            chan,
+            node: Node::new(),
+        }
+    }
+
+    fn node(self: Pin<&Self>) -> Pin<&Node> {
+        // SAFETY: structural pinning of `node` (invariant 1).
+        unsafe { self.map_unchecked(|this| &this.node) }
+    }
+}
+
+impl<T> Future for WaitNormalFut<'_, T> {
+    type Output = Result<(), WaitError>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.into_ref();
+        this.chan.poll_wait_normal(this.node(), cx)
+    }
+}
+
+impl<T> Drop for WaitNormalFut<'_, T> {
+    fn drop(&mut self) {
+        // SAFETY: as for `RecvFut`.
+        let node = unsafe { Pin::new_unchecked(&self.node) };
+        self.chan.cancel_wait_normal(node);
+    }
+}
+
+impl<T> fmt::Debug for WaitNormalFut<'_, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("WaitNormalFut").finish_non_exhaustive()
     }
 }
 

@@ -90,12 +90,12 @@ mod ring;
 mod sync;
 mod unwind;
 
-pub use channel::{bounded, Builder, IntoIter, Iter, Receiver, Sender, TryIter};
+pub use channel::{bounded, Batches, Builder, IntoIter, Iter, Receiver, Sender, TryIter};
 pub use error::{
     BuildError, RecvError, RecvTimeoutError, SampleError, SendError, SendTimeoutError,
-    TryRecvError, TrySendError,
+    TryRecvError, TrySendError, WaitError, WaitTimeoutError,
 };
-pub use future::{RecvFut, SendFut};
+pub use future::{RecvBatchFut, RecvFut, SendBatchFut, SendFut, WaitNormalFut};
 #[cfg(feature = "futures")]
 pub use future::{RecvStream, SendSink};
 pub use policy::{Block, DropNewest, DropOldest, Policy, Sample, SendOutcome};

@@ -337,6 +337,28 @@ impl WaitPoint {
     ///
     /// Returns on spurious wakeups too; callers loop.
     pub(crate) fn wait(&self, should_sleep: impl Fn() -> bool, deadline: Option<Instant>) -> Wake {
+        self.wait_inner(should_sleep, deadline, true)
+    }
+
+    /// As [`wait`](Self::wait), on a wait point whose notifiers wake every
+    /// waiter at once ([`wake_all`](Self::wake_all)) to say "what you wait
+    /// for happened": a waiter that does not act on a notify has nothing to
+    /// pass on, since every waiter queued then got one too, and one passed
+    /// on would reach a waiter that registered after the event.
+    pub(crate) fn wait_for_broadcast(
+        &self,
+        should_sleep: impl Fn() -> bool,
+        deadline: Option<Instant>,
+    ) -> Wake {
+        self.wait_inner(should_sleep, deadline, false)
+    }
+
+    fn wait_inner(
+        &self,
+        should_sleep: impl Fn() -> bool,
+        deadline: Option<Instant>,
+        pass_on: bool,
+    ) -> Wake {
         let node = Node::new();
         // SAFETY: `node` is a local that is never moved; every path below
         // unregisters it (or sees it notified, hence unlinked) before
@@ -346,7 +368,7 @@ impl WaitPoint {
         if !should_sleep() {
             // A notify that arrived in between went to a waiter that is not
             // going to sleep on it: pass it on.
-            if self.unregister(node) {
+            if self.unregister(node) && pass_on {
                 self.notify_one();
             }
             return Wake::Retry;
@@ -390,6 +412,32 @@ impl WaitPoint {
         if self.waiters.load(Ordering::SeqCst) != 0 {
             self.wake(1);
         }
+    }
+
+    /// Wakes up to `count` waiters, oldest first: after publishing `count`
+    /// changes at once (a run of values pushed or popped with one CAS).
+    #[inline]
+    pub(crate) fn notify_many(&self, count: usize) {
+        seq_cst_point();
+        if self.waiters.load(Ordering::SeqCst) != 0 {
+            self.wake(count);
+        }
+    }
+
+    /// The notifier's half of the handshake, for one that decides only
+    /// afterwards whether to notify: whether anyone waits here now. Call
+    /// after publishing the change; if `true`, check the condition the
+    /// waiters wait for and call [`wake_all`](Self::wake_all) if it holds.
+    #[inline]
+    pub(crate) fn has_waiters(&self) -> bool {
+        seq_cst_point();
+        self.waiters.load(Ordering::SeqCst) != 0
+    }
+
+    /// Wakes every waiter queued now, after [`has_waiters`](Self::has_waiters).
+    #[cold]
+    pub(crate) fn wake_all(&self) {
+        self.wake(usize::MAX);
     }
 
     /// Wakes every waiter. Call after publishing a disconnect.

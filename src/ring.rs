@@ -23,6 +23,14 @@
 //! the stamp equals `head + 1`, reads the value, then frees the slot for the
 //! next lap by storing `stamp = head + one_lap` (Release).
 //!
+//! A run of values moves with one CAS: a batch push checks that the slots
+//! from `tail` on are free for this lap, one after the other, then moves
+//! `tail` past all of them at once, writes each value and publishes each
+//! slot in order; a batch pop does the same from `head` with full slots.
+//! Every value still has its own position, so capacity, FIFO order, the
+//! readings and eviction behave as if the run had been pushed (or popped)
+//! one value at a time with nothing in between.
+//!
 //! Eviction (drop-oldest) happens only when the ring is full, that is when
 //! `head + one_lap == tail`: both point at the same slot, which holds the
 //! oldest value. The evicting sender claims that slot by CAS on `head` (the
@@ -54,8 +62,9 @@
 //!    the position `pos` last pushed into it, or while a pop that claimed the
 //!    slot at `pos` has not yet read it out.
 //! 3. Between a successful CAS claiming position `pos` (of `tail` for a push,
-//!    of `head` for a pop or an eviction) and the Release store of the slot's
-//!    next stamp, the claiming thread alone may touch the slot's value. Other
+//!    of `head` for a pop or an eviction; a run's CAS claims each position it
+//!    moves the index past) and the Release store of the slot's next stamp,
+//!    the claiming thread alone may touch the slot's value. Other
 //!    threads see a stamp that matches neither their push nor pop condition and
 //!    wait, or see the moved index and move on.
 //! 4. During an eviction, from the CAS on `head` to the store that clears
@@ -100,6 +109,7 @@ use core::marker::PhantomData;
 use core::mem::MaybeUninit;
 use core::ptr::{self, NonNull};
 use std::alloc::{alloc, dealloc};
+use std::collections::VecDeque;
 
 use crossbeam_utils::CachePadded;
 
@@ -538,6 +548,149 @@ impl<T> Ring<T> {
                 head = self.head.load(Ordering::Relaxed);
             }
         }
+    }
+
+    // ----- runs ----------------------------------------------------------------
+
+    /// Pushes a run of values from the front of `values`, oldest first, with
+    /// one CAS on `tail`: as many as there are free slots in a row from
+    /// `tail`, up to `values.len()` and `cap`. Returns how many it pushed.
+    ///
+    /// Returns 0 when the slot at `tail` is not free for this lap (the ring
+    /// is full, or another thread's operation on that slot is in flight) or
+    /// the channel is disconnected; a single [`push`](Self::push) tells
+    /// those apart and waits out the operation in flight.
+    ///
+    /// A stamp equal to its own position says that the pop of last lap's
+    /// value there has finished, so the slot is free; no slot at or after
+    /// `tail` can stop being free until `tail` moves past it, which fails our
+    /// CAS. So the run checked before the CAS is still free once it succeeds
+    /// (invariant 3 then gives us every slot of it).
+    pub(crate) fn push_run(&self, values: &mut VecDeque<T>) -> usize {
+        let want = values.len().min(self.cap);
+        if want == 0 {
+            return 0;
+        }
+        let backoff = Backoff::new();
+        let mut tail = self.back.tail.load(Ordering::Relaxed);
+        loop {
+            if tail & self.mark_bit != 0 {
+                return 0;
+            }
+            let (end, run) = self.run_from(tail, want, 0);
+            if run == 0 {
+                return 0;
+            }
+            match self.back.tail.compare_exchange_weak(
+                tail,
+                end,
+                Ordering::SeqCst,
+                Ordering::Relaxed,
+            ) {
+                Ok(_) => {
+                    let mut pos = tail;
+                    for value in values.drain(..run) {
+                        let slot = self.slot(pos & (self.mark_bit - 1));
+                        // SAFETY: the CAS gave us every slot of the run
+                        // (invariant 3), each empty (invariant 2: its stamp
+                        // was its position). `drain` cannot panic here: the
+                        // run is no longer than `values`.
+                        slot.value
+                            .with_mut(|p| unsafe { p.write(MaybeUninit::new(value)) });
+                        // Publish, in order; pairs with the receiver's
+                        // Acquire stamp load.
+                        slot.stamp.store(pos.wrapping_add(1), Ordering::Release);
+                        self.in_flight.finished();
+                        pos = self.next(pos);
+                    }
+                    return run;
+                }
+                Err(current) => {
+                    tail = current;
+                    backoff.spin();
+                }
+            }
+        }
+    }
+
+    /// Pops a run of values with one CAS on `head`, appending them to `out`
+    /// oldest first: as many as there are full slots in a row from `head`,
+    /// up to `max` and `cap`. Returns how many it popped.
+    ///
+    /// Returns 0 when the slot at `head` holds no value of this lap (the ring
+    /// is empty, or a push into that slot is in flight) or an eviction is
+    /// under way; a single [`pop`](Self::pop) tells those apart and waits.
+    /// As for [`push_run`](Self::push_run), a full slot at or after `head`
+    /// stays full until `head` moves past it.
+    pub(crate) fn pop_run(&self, out: &mut Vec<T>, max: usize) -> usize {
+        let want = max.min(self.cap);
+        if want == 0 {
+            return 0;
+        }
+        // Before any claim: growing `out` may allocate, and a panic there
+        // must not leave claimed slots behind.
+        out.reserve(want);
+        let mut head = self.head.load(Ordering::Relaxed);
+        loop {
+            if head & self.mark_bit != 0 {
+                return 0;
+            }
+            let (end, run) = self.run_from(head, want, 1);
+            if run == 0 {
+                return 0;
+            }
+            match self
+                .head
+                .compare_exchange_weak(head, end, Ordering::SeqCst, Ordering::Relaxed)
+            {
+                Ok(_) => {
+                    let mut pos = head;
+                    for _ in 0..run {
+                        let slot = self.slot(pos & (self.mark_bit - 1));
+                        // SAFETY: the CAS gave us every slot of the run
+                        // (invariant 3), each full (invariant 2: its stamp
+                        // was its position + 1); read once, then freed.
+                        let value = slot.value.with(|p| unsafe { ptr::read(p).assume_init() });
+                        // Within the capacity reserved above: no allocation,
+                        // no panic.
+                        out.push(value);
+                        // Free the slot for the next lap; pairs with the
+                        // Acquire stamp load of the next push here.
+                        slot.stamp
+                            .store(pos.wrapping_add(self.one_lap), Ordering::Release);
+                        self.in_flight.finished();
+                        pos = self.next(pos);
+                    }
+                    return run;
+                }
+                Err(current) => {
+                    // As in `pop_with`: retry at once with the fresh head.
+                    head = current;
+                    yield_if_loom();
+                }
+            }
+        }
+    }
+
+    /// The slots in a row from `start`, at most `want`, whose stamps read
+    /// their position plus `offset` (0: free for a push, 1: full for a pop).
+    /// Returns the position after the run and its length. Each Acquire load
+    /// pairs with the Release stamp store that made the slot so.
+    #[inline]
+    fn run_from(&self, start: usize, want: usize, offset: usize) -> (usize, usize) {
+        let mut end = start;
+        let mut run = 0;
+        while run < want
+            && self
+                .slot(end & (self.mark_bit - 1))
+                .stamp
+                .load(Ordering::Acquire)
+                == end.wrapping_add(offset)
+        {
+            end = self.next(end);
+            run += 1;
+        }
+        (end, run)
     }
 
     /// As [`wait_in_flight`](Self::wait_in_flight) for a waiting caller;
