@@ -688,10 +688,13 @@ impl<T> Sender<T, Block> {
     ///
     /// # Errors
     ///
-    /// If every receiver is gone or the channel is closed, returns the
-    /// values already taken from the iterator but not sent, oldest first, in
-    /// [`SendError`](crate::SendError), and takes no more from it: pass
-    /// `iter.by_ref()` to keep the rest.
+    /// If every receiver is gone or the channel is closed, returns every
+    /// value not sent, oldest first, in [`SendError`](crate::SendError): the
+    /// iterator's rest is collected too, so nothing is lost. That needs an
+    /// iterator that ends; one whose `size_hint` gives no upper bound (such
+    /// as `iter::repeat`) might not, so for it the error holds only the
+    /// values already taken, and the iterator is dropped unconsumed (pass
+    /// `iter.by_ref()` to keep it).
     ///
     /// ```
     /// let (tx, rx) = weir::bounded::<u32, weir::Block>(4);
@@ -717,7 +720,11 @@ impl<T> Sender<T, Block> {
                 return Ok(());
             }
             if self.chan.send_batch_waiting(&mut buffer).is_err() {
-                return Err(SendError(buffer.into()));
+                let mut unsent = Vec::from(buffer);
+                if values.size_hint().1.is_some() {
+                    unsent.extend(values);
+                }
+                return Err(SendError(unsent));
             }
         }
     }

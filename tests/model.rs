@@ -4,12 +4,12 @@
 //! result, `len`, `utilization`, `pressure` and `stats` after each step.
 
 use std::collections::VecDeque;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use proptest::prelude::*;
 use weir::{
     Block, DropNewest, DropOldest, Policy, Pressure, Receiver, RecvTimeoutError, SampleError,
-    SendError, SendTimeoutError, Sender, Stats, TryRecvError, TrySendError,
+    SendError, SendTimeoutError, Sender, Stats, TryRecvError, TrySendError, WaitTimeoutError,
 };
 
 /// What a send did, in one vocabulary for every policy.
@@ -28,9 +28,22 @@ enum Outcome {
 /// the channel is full it sends with a zero timeout instead.
 trait Harness: Policy {
     fn send_outcome(tx: &Sender<u32, Self>, value: u32, model_full: bool) -> Outcome;
+
+    /// `Block`'s `send_batch`, where the model says it will not wait: the
+    /// values not sent, or `None` for a policy without it.
+    fn send_batch(_: &Sender<u32, Self>, _: &[u32]) -> Option<Vec<u32>> {
+        None
+    }
 }
 
 impl Harness for Block {
+    fn send_batch(tx: &Sender<u32, Self>, values: &[u32]) -> Option<Vec<u32>> {
+        Some(match tx.send_batch(values.iter().copied()) {
+            Ok(()) => Vec::new(),
+            Err(SendError(unsent)) => unsent,
+        })
+    }
+
     fn send_outcome(tx: &Sender<u32, Self>, value: u32, model_full: bool) -> Outcome {
         if model_full {
             match tx.send_timeout(value, Duration::ZERO) {
@@ -170,6 +183,40 @@ impl Model {
         }
     }
 
+    /// `try_send_batch`: the values moved from the front, oldest first;
+    /// those left behind by a full channel count as refused.
+    fn try_send_batch(&mut self, values: &mut VecDeque<u32>) -> usize {
+        if self.disconnected {
+            return 0;
+        }
+        let mut moved = 0;
+        while !self.full() {
+            let Some(v) = values.pop_front() else { break };
+            self.push(v);
+            moved += 1;
+        }
+        self.stats.refused += values.len() as u64;
+        moved
+    }
+
+    /// Takes up to `max` values, oldest first.
+    fn take(&mut self, max: usize) -> Vec<u32> {
+        let n = max.min(self.queue.len());
+        self.stats.received += n as u64;
+        self.queue.drain(..n).collect()
+    }
+
+    /// `wait_normal_deadline` with a deadline already past.
+    fn wait_normal_now(&self) -> Result<(), WaitTimeoutError> {
+        if self.disconnected {
+            Err(WaitTimeoutError::Disconnected)
+        } else if self.queue.len() < self.low {
+            Ok(())
+        } else {
+            Err(WaitTimeoutError::Timeout)
+        }
+    }
+
     fn pressure(&self) -> Pressure {
         let len = self.queue.len();
         if self.disconnected && len > 0 {
@@ -214,6 +261,17 @@ enum Op {
     DropReceiver,
     /// `close` from a sender (`false`) or a receiver (`true`).
     Close(bool),
+    TrySendBatch(Vec<u32>),
+    /// `Block`'s `send_batch`, made only when it will not wait.
+    SendBatch(Vec<u32>),
+    TryRecvBatch(usize),
+    /// `recv_batch_deadline` with a deadline already past.
+    RecvBatchDeadlinePast(usize),
+    /// `recv_batch_linger` with a zero linger, made only when it will not
+    /// wait for a first value.
+    RecvBatchLingerZero(usize),
+    /// `wait_normal_deadline` with a deadline already past.
+    WaitNormalNow,
 }
 
 fn op() -> impl Strategy<Value = Op> {
@@ -227,6 +285,12 @@ fn op() -> impl Strategy<Value = Op> {
         1 => Just(Op::CloneReceiver),
         1 => Just(Op::DropReceiver),
         1 => any::<bool>().prop_map(Op::Close),
+        2 => prop::collection::vec(any::<u32>(), 0..12).prop_map(Op::TrySendBatch),
+        1 => prop::collection::vec(any::<u32>(), 0..6).prop_map(Op::SendBatch),
+        2 => (0usize..12).prop_map(Op::TryRecvBatch),
+        1 => (0usize..12).prop_map(Op::RecvBatchDeadlinePast),
+        1 => (0usize..12).prop_map(Op::RecvBatchLingerZero),
+        1 => Just(Op::WaitNormalNow),
     ]
 }
 
@@ -329,6 +393,87 @@ fn check<P: Harness>(
                     // Only the call that closes an open channel says so.
                     prop_assert_eq!(closed, !model.disconnected, "step {}", step);
                     model.disconnected = true;
+                }
+            }
+            Op::TrySendBatch(ref values) => {
+                if let Some(tx) = senders.first() {
+                    let mut got: VecDeque<u32> = values.iter().copied().collect();
+                    let mut expected = got.clone();
+                    let moved = tx.try_send_batch(&mut got);
+                    prop_assert_eq!(moved, model.try_send_batch(&mut expected), "step {}", step);
+                    prop_assert_eq!(got, expected, "values left, step {}", step);
+                }
+            }
+            Op::SendBatch(ref values) => {
+                let fits = model.queue.len() + values.len() <= cap;
+                if let (Some(tx), true) = (senders.first(), fits || model.disconnected) {
+                    if let Some(unsent) = P::send_batch(tx, values) {
+                        if model.disconnected {
+                            prop_assert_eq!(&unsent, values, "step {}", step);
+                        } else {
+                            prop_assert!(unsent.is_empty(), "step {}", step);
+                            for &v in values {
+                                model.push(v);
+                            }
+                        }
+                    }
+                }
+            }
+            Op::TryRecvBatch(max) => {
+                if let Some(rx) = receivers.first() {
+                    let mut got = vec![7];
+                    let n = rx.try_recv_batch(&mut got, max);
+                    let mut expected = vec![7];
+                    expected.extend(model.take(max));
+                    prop_assert_eq!(n, expected.len() - 1, "step {}", step);
+                    prop_assert_eq!(got, expected, "step {}", step);
+                }
+            }
+            Op::RecvBatchDeadlinePast(max) => {
+                if let Some(rx) = receivers.first() {
+                    let mut got = Vec::new();
+                    let result = rx.recv_batch_deadline(&mut got, max, Instant::now());
+                    let expected = if max == 0 {
+                        Ok(0)
+                    } else if model.queue.is_empty() {
+                        Err(if model.disconnected {
+                            RecvTimeoutError::Disconnected
+                        } else {
+                            RecvTimeoutError::Timeout
+                        })
+                    } else {
+                        let taken = model.take(max);
+                        prop_assert_eq!(&got, &taken, "step {}", step);
+                        Ok(taken.len())
+                    };
+                    prop_assert_eq!(result, expected, "step {}", step);
+                }
+            }
+            Op::RecvBatchLingerZero(max) => {
+                let will_not_wait = max == 0 || !model.queue.is_empty() || model.disconnected;
+                if let (Some(rx), true) = (receivers.first(), will_not_wait) {
+                    let mut got = Vec::new();
+                    let result = rx.recv_batch_linger(&mut got, max, Duration::ZERO);
+                    let expected = if max == 0 {
+                        Ok(0)
+                    } else if model.queue.is_empty() {
+                        Err(weir::RecvError)
+                    } else {
+                        let taken = model.take(max);
+                        prop_assert_eq!(&got, &taken, "step {}", step);
+                        Ok(taken.len())
+                    };
+                    prop_assert_eq!(result, expected, "step {}", step);
+                }
+            }
+            Op::WaitNormalNow => {
+                if let Some(tx) = senders.first() {
+                    prop_assert_eq!(
+                        tx.wait_normal_deadline(Instant::now()),
+                        model.wait_normal_now(),
+                        "step {}",
+                        step
+                    );
                 }
             }
         }
