@@ -1,11 +1,15 @@
 //! The shared state of a channel and the operations every handle uses: the
-//! ring, the two wait points, the counters of handed-back values and the
+//! ring, the three wait points, the counters of handed-back values and the
 //! handle counts. Safe code composing the ring's operations.
 //!
 //! # Waiting
 //!
-//! Only a [`Block`](crate::Block) sender on a full ring and a receiver on an
-//! empty ring ever wait. Each spins, then retries between yields, for a while
+//! A [`Block`](crate::Block) sender on a full ring and a receiver on an
+//! empty ring wait for the ring to change; a sender of any policy can also
+//! wait for relief (`wait_normal`), which every pop that leaves the level
+//! below the low watermark announces to all relief waiters at once. A
+//! sender or receiver waiting for the ring spins, then retries between
+//! yields, for a while
 //! (see `Patience` in the sync facade for how long), then parks on its wait
 //! point. Every successful push notifies the receivers' wait point and every
 //! successful pop the senders', which costs one load when nobody sleeps. A
@@ -56,7 +60,7 @@ struct Counters {
     sampled_out: AtomicUsize,
     discarded: AtomicUsize,
     /// Values offered to `Sample` senders under pressure by threads whose
-    /// own count of this channel was not at hand (see `Sampling`).
+    /// own count of this channel was not at hand (see `sampling`).
     offered_under_pressure: AtomicUsize,
 }
 
@@ -368,17 +372,21 @@ impl<T> Chan<T> {
 
     /// Any policy's `try_send_batch`: moves values from the front of
     /// `values` into the ring while there is room, in runs of one CAS each,
-    /// and returns how many it moved. Values left behind because the ring
+    /// and returns how many it moved, or `Err` if the channel was
+    /// disconnected before the first. Values left behind because the ring
     /// was full count as refused, as `try_send` counts its value.
-    pub(crate) fn try_send_batch(&self, values: &mut VecDeque<T>) -> usize {
-        let (sent, stop) = self.send_runs::<false>(values);
-        if stop == Some(RunStop::Full) {
-            self.header()
-                .counters
-                .refused
-                .fetch_add(values.len(), Ordering::Relaxed);
+    pub(crate) fn try_send_batch(&self, values: &mut VecDeque<T>) -> Result<usize, SendError<()>> {
+        match self.send_runs::<false>(values) {
+            (sent, Some(RunStop::Full)) => {
+                self.header()
+                    .counters
+                    .refused
+                    .fetch_add(values.len(), Ordering::Relaxed);
+                Ok(sent)
+            }
+            (0, Some(RunStop::Disconnected)) => Err(SendError(())),
+            (sent, _) => Ok(sent),
         }
-        sent
     }
 
     /// `Block`: moves every value of `values` into the ring, oldest first,
@@ -424,7 +432,7 @@ impl<T> Chan<T> {
     fn send_runs<const NOWAIT: bool>(&self, values: &mut VecDeque<T>) -> (usize, Option<RunStop>) {
         let mut sent = 0;
         loop {
-            let run = self.ring().push_run(values);
+            let run = self.ring().push_run::<NOWAIT>(values);
             if run > 0 {
                 sent += run;
                 self.header().recv_wait.notify_many(run);
@@ -481,22 +489,16 @@ impl<T> Chan<T> {
     #[inline]
     fn popped(&self, count: usize) {
         let header = self.header();
+        // Relief first: a sender woken below could refill the ring before we
+        // look. The handshake with `wait_normal_until`: our claim on `head`
+        // came first (SeqCst), then this load of the waiter count (SeqCst).
+        if header.relief_wait.has_waiters() {
+            header.relief_wait.wake_all_if(|| self.is_relieved());
+        }
         if count == 1 {
             header.send_wait.notify_one();
         } else {
             header.send_wait.notify_many(count);
-        }
-        // The handshake with `wait_normal_until`: our claim on `head` came
-        // first (SeqCst), then this load of the waiter count (SeqCst).
-        if header.relief_wait.has_waiters() {
-            self.relieve();
-        }
-    }
-
-    #[cold]
-    fn relieve(&self) {
-        if self.is_relieved() {
-            self.header().relief_wait.wake_all();
         }
     }
 
@@ -517,7 +519,7 @@ impl<T> Chan<T> {
     ) -> usize {
         let mut taken = 0;
         while taken < max {
-            let run = self.ring().pop_run(batch, max - taken);
+            let run = self.ring().pop_run::<NOWAIT>(batch, max - taken);
             if run > 0 {
                 taken += run;
                 self.popped(run);

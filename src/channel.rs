@@ -494,7 +494,8 @@ impl<T, P: Policy> Sender<T, P> {
     /// channel, oldest first, and returns how many it moved; never waits for
     /// room and never evicts, whatever the policy. The values that did not
     /// fit stay in `values`, in order, and count as
-    /// [`refused`](crate::Stats::refused), as for [`try_send`](Self::try_send).
+    /// [`refused`](crate::Stats::refused), as for [`try_send`](Self::try_send)
+    /// (so a call that leaves values behind counts them again each time).
     ///
     /// The values go in runs: one CAS claims every free slot in a row, so a
     /// batch costs one atomic read-modify-write instead of one per value. It
@@ -503,17 +504,27 @@ impl<T, P: Policy> Sender<T, P> {
     /// order with no other sender's values between two of a run; runs of
     /// concurrent senders may interleave.
     ///
+    /// # Errors
+    ///
+    /// `SendError(())` if every receiver is gone or the channel is closed
+    /// before the first value moved; every value is still in `values`. A
+    /// disconnect after some values moved returns their count, and the next
+    /// call the error. An empty `values` returns `Ok(0)` at once.
+    ///
     /// ```
     /// use std::collections::VecDeque;
     ///
     /// let (tx, rx) = weir::bounded::<u32, weir::DropNewest>(4);
     /// let mut values: VecDeque<u32> = (0..6).collect();
-    /// assert_eq!(tx.try_send_batch(&mut values), 4);
+    /// assert_eq!(tx.try_send_batch(&mut values), Ok(4));
     /// assert_eq!(values, [4, 5]); // handed back, still in order
     /// assert_eq!(rx.stats().refused, 2);
     /// assert_eq!(rx.try_iter().collect::<Vec<_>>(), [0, 1, 2, 3]);
+    /// rx.close();
+    /// assert_eq!(tx.try_send_batch(&mut values), Err(weir::SendError(())));
+    /// assert_eq!(values, [4, 5]);
     /// ```
-    pub fn try_send_batch(&self, values: &mut VecDeque<T>) -> usize {
+    pub fn try_send_batch(&self, values: &mut VecDeque<T>) -> Result<usize, SendError<()>> {
         self.chan.try_send_batch(values)
     }
 
@@ -682,49 +693,46 @@ impl<T> Sender<T, Block> {
     /// [`send`](Self::send) does; a batch larger than the channel goes in as
     /// many runs as it takes. Each run claims its free slots with one CAS.
     ///
-    /// Values are taken from the iterator a run at a time (at most the
-    /// capacity, and at most 256), so the iterator's own code never runs
-    /// while slots are claimed.
+    /// Values are taken from the iterator a run at a time (as many as the
+    /// capacity, at most 256), so the iterator's own code never runs while
+    /// slots are claimed. This allocates a buffer for one run per call.
     ///
     /// # Errors
     ///
-    /// If every receiver is gone or the channel is closed, returns every
-    /// value not sent, oldest first, in [`SendError`](crate::SendError): the
-    /// iterator's rest is collected too, so nothing is lost. That needs an
-    /// iterator that ends; one whose `size_hint` gives no upper bound (such
-    /// as `iter::repeat`) might not, so for it the error holds only the
-    /// values already taken, and the iterator is dropped unconsumed (pass
-    /// `iter.by_ref()` to keep it).
+    /// If every receiver is gone or the channel is closed, nothing more is
+    /// sent and [`SendError`](crate::SendError) holds everything that was
+    /// not: the values already taken from the iterator, oldest first, and
+    /// the iterator with the rest, untouched. Nothing is lost, and an endless
+    /// iterator does not hang the call.
     ///
     /// ```
     /// let (tx, rx) = weir::bounded::<u32, weir::Block>(4);
     /// let consumer = std::thread::spawn(move || rx.iter().collect::<Vec<_>>());
-    /// tx.send_batch(0..10)?; // 10 values through 4 slots
+    /// tx.send_batch(0..10).unwrap(); // 10 values through 4 slots
     /// drop(tx);
     /// assert_eq!(consumer.join().unwrap(), (0..10).collect::<Vec<_>>());
-    /// # Ok::<(), weir::SendError<Vec<u32>>>(())
+    ///
+    /// let (tx, rx) = weir::bounded::<u32, weir::Block>(4);
+    /// drop(rx);
+    /// let weir::SendError((taken, rest)) = tx.send_batch(vec![1, 2, 3]).unwrap_err();
+    /// let unsent: Vec<u32> = taken.into_iter().chain(rest).collect();
+    /// assert_eq!(unsent, [1, 2, 3]);
     /// ```
+    #[allow(clippy::type_complexity)]
     pub fn send_batch<I: IntoIterator<Item = T>>(
         &self,
         values: I,
-    ) -> Result<(), SendError<Vec<T>>> {
+    ) -> Result<(), SendError<(Vec<T>, I::IntoIter)>> {
         let mut values = values.into_iter();
-        let run = self
-            .capacity()
-            .min(MAX_BUFFERED_RUN)
-            .min(values.size_hint().0.max(1));
-        let mut buffer = VecDeque::with_capacity(run);
+        let run = self.capacity().min(MAX_BUFFERED_RUN);
+        let mut buffer = VecDeque::with_capacity(run.min(values.size_hint().0.max(1)));
         loop {
             buffer.extend(values.by_ref().take(run));
             if buffer.is_empty() {
                 return Ok(());
             }
             if self.chan.send_batch_waiting(&mut buffer).is_err() {
-                let mut unsent = Vec::from(buffer);
-                if values.size_hint().1.is_some() {
-                    unsent.extend(values);
-                }
-                return Err(SendError(unsent));
+                return Err(SendError((buffer.into(), values)));
             }
         }
     }
@@ -1449,6 +1457,10 @@ impl<T> Iterator for Batches<'_, T> {
             .map(|_| batch)
     }
 }
+
+/// Once it has ended (disconnected and empty) the channel can never hold a
+/// value again, so it stays ended.
+impl<T> core::iter::FusedIterator for Batches<'_, T> {}
 
 impl<T> fmt::Debug for Batches<'_, T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

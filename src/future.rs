@@ -288,8 +288,8 @@ impl<T> Future for SendBatchFut<'_, T> {
             match poll {
                 Poll::Ready(Ok(())) => {}
                 Poll::Ready(Err(SendError(value))) => {
+                    // Completed: `values` stays with its owner.
                     values.push_front(value);
-                    this.values.set(Some(values));
                     return Poll::Ready(Err(SendError(())));
                 }
                 Poll::Pending => {

@@ -1,8 +1,10 @@
 //! A wait point: where threads and tasks wait until the ring changes, and how
 //! they are woken.
 //!
-//! A channel has two: one for senders waiting on a full ring and one for
-//! receivers waiting on an empty ring. Each keeps one FIFO queue of waiters
+//! A channel has three: one for senders waiting on a full ring, one for
+//! receivers waiting on an empty ring, and one for senders waiting for
+//! relief (the level below the low watermark). Each keeps one FIFO queue of
+//! waiters
 //! under a small lock, threads and tasks alike, so every waiter on one side
 //! is woken in the order it registered. A waiter is a [`Node`] that lives
 //! where the waiting happens: on the stack of a blocking call, inside a
@@ -35,6 +37,13 @@
 //! notified, or a waiter whose re-check after registering already said
 //! "retry" while a notify arrived. Those call [`WaitPoint::notify_one`]
 //! again, which at worst wakes a waiter for nothing.
+//!
+//! The relief wait point is the exception: its notifier wakes every waiter
+//! that registered before it saw the relief ([`WaitPoint::wake_all_if`]),
+//! and a woken waiter is done (the relief happened during its wait). Its
+//! waiters pass nothing on ([`WaitPoint::wait_for_broadcast`]): every waiter
+//! queued then was woken too, and a wakeup passed on would reach one that
+//! registered after the relief.
 //!
 //! # Invariants
 //!
@@ -111,6 +120,9 @@ pub(crate) struct Node {
     prev: UnsafeCell<*const Node>,
     next: UnsafeCell<*const Node>,
     wakeup: UnsafeCell<Option<Wakeup>>,
+    /// The queue's count of registrations when this node was linked: older
+    /// nodes have smaller tickets (wrapping), and sit nearer the head.
+    ticket: UnsafeCell<usize>,
     /// A linked node is pointed to by its neighbours: it must not move.
     _pinned: PhantomPinned,
 }
@@ -140,6 +152,7 @@ impl Node {
             prev: UnsafeCell::new(ptr::null()),
             next: UnsafeCell::new(ptr::null()),
             wakeup: UnsafeCell::new(None),
+            ticket: UnsafeCell::new(0),
             _pinned: PhantomPinned,
         }
     }
@@ -162,6 +175,8 @@ impl Node {
 struct Queue {
     head: *const Node,
     tail: *const Node,
+    /// The ticket of the next node linked.
+    next_ticket: usize,
 }
 
 // SAFETY: the pointers are only followed by the lock's holder (invariant 2).
@@ -193,6 +208,7 @@ impl WaitPoint {
             queue: Mutex::new(Queue {
                 head: ptr::null(),
                 tail: ptr::null(),
+                next_ticket: 0,
             }),
         }
     }
@@ -237,6 +253,7 @@ impl WaitPoint {
                 unsafe {
                     node.prev.with_mut(|p| *p = queue.tail);
                     node.next.with_mut(|p| *p = ptr::null());
+                    node.ticket.with_mut(|p| *p = queue.next_ticket);
                     if queue.tail.is_null() {
                         queue.head = this;
                     } else {
@@ -244,6 +261,7 @@ impl WaitPoint {
                     }
                 }
                 queue.tail = this;
+                queue.next_ticket = queue.next_ticket.wrapping_add(1);
                 node.state.store(LINKED, Ordering::Relaxed);
                 self.waiters.fetch_add(1, Ordering::SeqCst);
             }
@@ -410,7 +428,7 @@ impl WaitPoint {
     pub(crate) fn notify_one(&self) {
         seq_cst_point();
         if self.waiters.load(Ordering::SeqCst) != 0 {
-            self.wake(1);
+            self.wake(1, None);
         }
     }
 
@@ -420,7 +438,7 @@ impl WaitPoint {
     pub(crate) fn notify_many(&self, count: usize) {
         seq_cst_point();
         if self.waiters.load(Ordering::SeqCst) != 0 {
-            self.wake(count);
+            self.wake(count, None);
         }
     }
 
@@ -434,30 +452,52 @@ impl WaitPoint {
         self.waiters.load(Ordering::SeqCst) != 0
     }
 
-    /// Wakes every waiter queued now, after [`has_waiters`](Self::has_waiters).
+    /// After [`has_waiters`](Self::has_waiters): if `happened` holds, wakes
+    /// every waiter that registered before it was checked, and none that
+    /// registered after (those re-check for themselves). `happened` runs
+    /// under the queue's lock, so it must be the crate's own code (atomic
+    /// loads), never user code (invariant 5).
     #[cold]
-    pub(crate) fn wake_all(&self) {
-        self.wake(usize::MAX);
+    pub(crate) fn wake_all_if(&self, happened: impl FnOnce() -> bool) {
+        let ticket = {
+            let queue = self.lock();
+            if !happened() {
+                return;
+            }
+            queue.next_ticket
+        };
+        self.wake(usize::MAX, Some(ticket));
     }
 
     /// Wakes every waiter. Call after publishing a disconnect.
     pub(crate) fn notify_all(&self) {
         seq_cst_point();
         if self.waiters.load(Ordering::SeqCst) != 0 {
-            self.wake(usize::MAX);
+            self.wake(usize::MAX, None);
         }
     }
 
     /// Takes up to `count` waiters off the queue, oldest first, and wakes
-    /// them outside the lock, `WAKE_BATCH` per turn of the lock.
+    /// them outside the lock, `WAKE_BATCH` per turn of the lock; with
+    /// `before`, only waiters whose ticket is older than it.
     #[cold]
-    fn wake(&self, mut count: usize) {
+    fn wake(&self, mut count: usize, before: Option<usize>) {
         loop {
             let mut batch: [Option<Wakeup>; WAKE_BATCH] = Default::default();
             let mut taken = 0;
             let more = {
                 let mut queue = self.lock();
-                while taken < WAKE_BATCH && count > 0 && !queue.head.is_null() {
+                let older = |node: *const Node| match before {
+                    None => true,
+                    // SAFETY: called with the head node while we hold the
+                    // lock: it is linked and alive (invariant 1), and its
+                    // ticket is ours to read (invariant 2).
+                    Some(before) => unsafe {
+                        ((*node).ticket.with(|p| *p).wrapping_sub(before) as isize) < 0
+                    },
+                };
+                while taken < WAKE_BATCH && count > 0 && !queue.head.is_null() && older(queue.head)
+                {
                     let node = queue.head;
                     // SAFETY: we hold the lock; the head node is linked and
                     // alive (invariant 1), its fields ours (invariant 2).
@@ -479,7 +519,7 @@ impl WaitPoint {
                     taken += 1;
                     count -= 1;
                 }
-                count > 0 && !queue.head.is_null()
+                count > 0 && !queue.head.is_null() && older(queue.head)
             };
             // Outside the lock (invariant 5).
             for wakeup in batch.iter_mut().take(taken) {

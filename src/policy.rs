@@ -183,12 +183,17 @@ pub struct DropNewest;
 /// sender never waits for room; a kept value is sent with
 /// [`try_send`](crate::Sender::try_send), which waits only as its docs say.
 ///
-/// Below the low watermark every value is queued. At or above it, the values
-/// offered are numbered 0, 1, 2, ... and value k is kept when k is a multiple
-/// of the sample rate N ([`Builder::sample_rate`], default 10); the rest come
-/// back as [`SampleError::SampledOut`]. A kept value that finds the channel
-/// full comes back as [`SampleError::Full`]. The count is of *offered*
-/// values, so a steady overload still delivers one in N.
+/// Below the low watermark every value is queued. At or above it, each
+/// thread numbers the values it offers to the channel 0, 1, 2, ... and value
+/// k is kept when k is a multiple of the sample rate N
+/// ([`Builder::sample_rate`], default 10); the rest come back as
+/// [`SampleError::SampledOut`]. A kept value that finds the channel full
+/// comes back as [`SampleError::Full`]. The count is of *offered* values, so
+/// a steady overload still delivers one in N, and it is kept per thread, so
+/// producers offering in lock-step each keep one in N of their own. A thread
+/// remembers its counts for the last four `Sample` channels it offered to;
+/// on a fifth its offers share the channel's own count, which keeps one in N
+/// overall. Tasks on one executor thread share that thread's count.
 ///
 /// ```
 /// use weir::SampleError;

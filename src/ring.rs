@@ -553,20 +553,26 @@ impl<T> Ring<T> {
     // ----- runs ----------------------------------------------------------------
 
     /// Pushes a run of values from the front of `values`, oldest first, with
-    /// one CAS on `tail`: as many as there are free slots in a row from
-    /// `tail`, up to `values.len()` and `cap`. Returns how many it pushed.
+    /// one CAS on `tail`, and returns how many it pushed: up to
+    /// `values.len()` and the room there is.
     ///
-    /// Returns 0 when the slot at `tail` is not free for this lap (the ring
-    /// is full, or another thread's operation on that slot is in flight) or
-    /// the channel is disconnected; a single [`push`](Self::push) tells
-    /// those apart and waits out the operation in flight.
+    /// Returns 0 when the ring is full (or looks full: an eviction under
+    /// way, or, with `NOWAIT`, another thread's operation in flight on the
+    /// slot at `tail`) or the channel is disconnected; a single push tells
+    /// those apart.
     ///
-    /// A stamp equal to its own position says that the pop of last lap's
-    /// value there has finished, so the slot is free; no slot at or after
-    /// `tail` can stop being free until `tail` moves past it, which fails our
-    /// CAS. So the run checked before the CAS is still free once it succeeds
-    /// (invariant 3 then gives us every slot of it).
-    pub(crate) fn push_run(&self, values: &mut VecDeque<T>) -> usize {
+    /// Waiting (`NOWAIT == false`), the run is as long as the room that
+    /// `head` shows: every position below `head + cap` has had last lap's
+    /// value claimed (a receiver's or an evictor's CAS moved `head` past it),
+    /// so once our CAS gives us the run, each slot is ours as soon as that
+    /// claim's stamp store frees it, which we wait for slot by slot, as a
+    /// single push waits for a claimed pop. `head` may be stale; it only
+    /// grows, so the room it shows is never more than there is. Without
+    /// waiting (`NOWAIT`, for a poll), the run is the slots in a row from
+    /// `tail` already free, checked stamp by stamp before the CAS: a free
+    /// slot at or after `tail` stays free until `tail` moves past it, which
+    /// fails our CAS.
+    pub(crate) fn push_run<const NOWAIT: bool>(&self, values: &mut VecDeque<T>) -> usize {
         let want = values.len().min(self.cap);
         if want == 0 {
             return 0;
@@ -577,7 +583,17 @@ impl<T> Ring<T> {
             if tail & self.mark_bit != 0 {
                 return 0;
             }
-            let (end, run) = self.run_from(tail, want, 0);
+            let (end, run) = if NOWAIT {
+                self.run_from(tail, want, 0)
+            } else {
+                let head = self.head.load(Ordering::Relaxed);
+                if head & self.mark_bit != 0 {
+                    // An eviction is under way: the ring is full.
+                    return 0;
+                }
+                let run = want.min(self.cap - self.distance(head, tail));
+                (self.advance(tail, run), run)
+            };
             if run == 0 {
                 return 0;
             }
@@ -588,21 +604,26 @@ impl<T> Ring<T> {
                 Ordering::Relaxed,
             ) {
                 Ok(_) => {
-                    let mut pos = tail;
-                    for value in values.drain(..run) {
-                        let slot = self.slot(pos & (self.mark_bit - 1));
-                        // SAFETY: the CAS gave us every slot of the run
-                        // (invariant 3), each empty (invariant 2: its stamp
-                        // was its position). `drain` cannot panic here: the
-                        // run is no longer than `values`.
-                        slot.value
-                            .with_mut(|p| unsafe { p.write(MaybeUninit::new(value)) });
+                    self.for_each_slot(tail, run, |slot, pos| {
+                        if !NOWAIT && slot.stamp.load(Ordering::Acquire) != pos {
+                            self.wait_for_stamp(slot, pos, &backoff);
+                        }
+                        // There are `run` values: the run is no longer than
+                        // `values`, and nothing here can panic.
+                        if let Some(value) = values.pop_front() {
+                            // SAFETY: the CAS gave us every slot of the run
+                            // (invariant 3), and this one is empty
+                            // (invariant 2: its stamp is its position, read
+                            // with Acquire before the CAS or just above, so
+                            // the pop that freed it is done with it).
+                            slot.value
+                                .with_mut(|p| unsafe { p.write(MaybeUninit::new(value)) });
+                        }
                         // Publish, in order; pairs with the receiver's
                         // Acquire stamp load.
                         slot.stamp.store(pos.wrapping_add(1), Ordering::Release);
                         self.in_flight.finished();
-                        pos = self.next(pos);
-                    }
+                    });
                     return run;
                 }
                 Err(current) => {
@@ -614,53 +635,75 @@ impl<T> Ring<T> {
     }
 
     /// Pops a run of values with one CAS on `head`, appending them to `out`
-    /// oldest first: as many as there are full slots in a row from `head`,
-    /// up to `max` and `cap`. Returns how many it popped.
+    /// oldest first, and returns how many it popped: up to `max` and the
+    /// values there are.
     ///
-    /// Returns 0 when the slot at `head` holds no value of this lap (the ring
-    /// is empty, or a push into that slot is in flight) or an eviction is
-    /// under way; a single [`pop`](Self::pop) tells those apart and waits.
-    /// As for [`push_run`](Self::push_run), a full slot at or after `head`
-    /// stays full until `head` moves past it.
-    pub(crate) fn pop_run(&self, out: &mut Vec<T>, max: usize) -> usize {
+    /// Returns 0 when the ring is empty (or, with `NOWAIT`, the slot at
+    /// `head` is still being written) or an eviction is under way; a single
+    /// pop tells those apart and waits. As for [`push_run`](Self::push_run):
+    /// waiting, the run is as long as `tail` shows, every position below it
+    /// claimed by a push, and each slot is read once that push's stamp
+    /// store publishes it; without waiting, it is the slots in a row from
+    /// `head` already published, checked before the CAS.
+    pub(crate) fn pop_run<const NOWAIT: bool>(&self, out: &mut Vec<T>, max: usize) -> usize {
         let want = max.min(self.cap);
         if want == 0 {
             return 0;
         }
-        // Before any claim: growing `out` may allocate, and a panic there
-        // must not leave claimed slots behind.
-        out.reserve(want);
+        let backoff = Backoff::new();
         let mut head = self.head.load(Ordering::Relaxed);
         loop {
             if head & self.mark_bit != 0 {
                 return 0;
             }
-            let (end, run) = self.run_from(head, want, 1);
+            let (end, run) = if NOWAIT {
+                self.run_from(head, want, 1)
+            } else {
+                let tail = self.back.tail.load(Ordering::Relaxed) & !self.mark_bit;
+                let run = want.min(self.distance(head, tail));
+                (self.advance(head, run), run)
+            };
             if run == 0 {
                 return 0;
             }
+            // Before the claim: growing `out` may allocate, and a panic there
+            // must not leave claimed slots behind. Room for this run only,
+            // not for `max`: a caller may ask for everything.
+            out.reserve(run);
             match self
                 .head
                 .compare_exchange_weak(head, end, Ordering::SeqCst, Ordering::Relaxed)
             {
                 Ok(_) => {
-                    let mut pos = head;
-                    for _ in 0..run {
-                        let slot = self.slot(pos & (self.mark_bit - 1));
+                    let one_lap = self.one_lap;
+                    let len = out.len();
+                    let dst = out.spare_capacity_mut().as_mut_ptr();
+                    let mut taken = 0;
+                    self.for_each_slot(head, run, |slot, pos| {
+                        let full = pos.wrapping_add(1);
+                        if !NOWAIT && slot.stamp.load(Ordering::Acquire) != full {
+                            self.wait_for_stamp(slot, full, &backoff);
+                        }
                         // SAFETY: the CAS gave us every slot of the run
-                        // (invariant 3), each full (invariant 2: its stamp
-                        // was its position + 1); read once, then freed.
-                        let value = slot.value.with(|p| unsafe { ptr::read(p).assume_init() });
-                        // Within the capacity reserved above: no allocation,
-                        // no panic.
-                        out.push(value);
+                        // (invariant 3), and this one is full (invariant 2:
+                        // its stamp is its position + 1, read with Acquire
+                        // before the CAS or just above); read once, then
+                        // freed. `dst + taken` is inside the spare capacity
+                        // reserved above: `taken < run`.
+                        slot.value.with(|p| unsafe {
+                            dst.add(taken).write(ptr::read(p));
+                        });
+                        taken += 1;
                         // Free the slot for the next lap; pairs with the
                         // Acquire stamp load of the next push here.
                         slot.stamp
-                            .store(pos.wrapping_add(self.one_lap), Ordering::Release);
+                            .store(pos.wrapping_add(one_lap), Ordering::Release);
                         self.in_flight.finished();
-                        pos = self.next(pos);
-                    }
+                    });
+                    debug_assert_eq!(taken, run);
+                    // SAFETY: the first `run` places of the spare capacity
+                    // were just written, one value each.
+                    unsafe { out.set_len(len + run) };
                     return run;
                 }
                 Err(current) => {
@@ -672,25 +715,89 @@ impl<T> Ring<T> {
         }
     }
 
+    /// Calls `f` with each slot of the `len` positions from `start`, and its
+    /// position, in order: at most two stretches of consecutive indices, the
+    /// second from index 0 of the next lap.
+    #[inline(always)]
+    fn for_each_slot(&self, start: usize, len: usize, mut f: impl FnMut(&Slot<T>, usize)) {
+        let slots = self.slots.as_ptr();
+        let index = start & (self.mark_bit - 1);
+        let lap = start - index;
+        let first = len.min(self.cap - index);
+        let next_lap = lap.wrapping_add(self.one_lap);
+        for i in index..index + first {
+            // SAFETY: invariant 1; `i < index + (cap - index) = cap`.
+            f(unsafe { &*slots.add(i) }, lap.wrapping_add(i));
+        }
+        for i in 0..len - first {
+            // SAFETY: invariant 1; `i < len - first <= cap`, since `len`
+            // is at most `cap`.
+            f(unsafe { &*slots.add(i) }, next_lap.wrapping_add(i));
+        }
+    }
+
+    /// Waits until `slot`'s stamp reads `stamp`: for a run's claimed slot
+    /// whose previous claim has not stored its stamp yet. Acquire, as the
+    /// check before it.
+    #[cold]
+    #[inline(never)]
+    fn wait_for_stamp(&self, slot: &Slot<T>, stamp: usize, backoff: &Backoff) {
+        while slot.stamp.load(Ordering::Acquire) != stamp {
+            self.in_flight
+                .wait(backoff, || slot.stamp.load(Ordering::Relaxed) != stamp);
+        }
+    }
+
+    /// The position `count` after `pos` (at most `cap`).
+    #[inline]
+    fn advance(&self, pos: usize, count: usize) -> usize {
+        let index = pos & (self.mark_bit - 1);
+        if index + count < self.cap {
+            pos + count
+        } else {
+            (pos - index)
+                .wrapping_add(self.one_lap)
+                .wrapping_add(index + count - self.cap)
+        }
+    }
+
+    /// How many positions `to` is after `from`, for two positions at most a
+    /// lap apart (a `head` and a later `tail`, neither marked). Stale
+    /// readings can make them further apart; the answer is then meaningless
+    /// but at most `cap`, and the CAS that follows fails.
+    #[inline]
+    fn distance(&self, from: usize, to: usize) -> usize {
+        let (fi, ti) = (from & (self.mark_bit - 1), to & (self.mark_bit - 1));
+        if fi < ti {
+            ti - fi
+        } else if fi > ti {
+            self.cap - fi + ti
+        } else if from == to {
+            0
+        } else {
+            self.cap
+        }
+    }
+
     /// The slots in a row from `start`, at most `want`, whose stamps read
     /// their position plus `offset` (0: free for a push, 1: full for a pop).
     /// Returns the position after the run and its length. Each Acquire load
     /// pairs with the Release stamp store that made the slot so.
     #[inline]
     fn run_from(&self, start: usize, want: usize, offset: usize) -> (usize, usize) {
-        let mut end = start;
         let mut run = 0;
+        let mut pos = start;
         while run < want
             && self
-                .slot(end & (self.mark_bit - 1))
+                .slot(pos & (self.mark_bit - 1))
                 .stamp
                 .load(Ordering::Acquire)
-                == end.wrapping_add(offset)
+                == pos.wrapping_add(offset)
         {
-            end = self.next(end);
+            pos = self.next(pos);
             run += 1;
         }
-        (end, run)
+        (pos, run)
     }
 
     /// As [`wait_in_flight`](Self::wait_in_flight) for a waiting caller;

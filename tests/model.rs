@@ -40,7 +40,7 @@ impl Harness for Block {
     fn send_batch(tx: &Sender<u32, Self>, values: &[u32]) -> Option<Vec<u32>> {
         Some(match tx.send_batch(values.iter().copied()) {
             Ok(()) => Vec::new(),
-            Err(SendError(unsent)) => unsent,
+            Err(SendError((taken, rest))) => taken.into_iter().chain(rest).collect(),
         })
     }
 
@@ -185,9 +185,12 @@ impl Model {
 
     /// `try_send_batch`: the values moved from the front, oldest first;
     /// those left behind by a full channel count as refused.
-    fn try_send_batch(&mut self, values: &mut VecDeque<u32>) -> usize {
+    fn try_send_batch(&mut self, values: &mut VecDeque<u32>) -> Result<usize, SendError<()>> {
+        if values.is_empty() {
+            return Ok(0);
+        }
         if self.disconnected {
-            return 0;
+            return Err(SendError(()));
         }
         let mut moved = 0;
         while !self.full() {
@@ -196,7 +199,7 @@ impl Model {
             moved += 1;
         }
         self.stats.refused += values.len() as u64;
-        moved
+        Ok(moved)
     }
 
     /// Takes up to `max` values, oldest first.

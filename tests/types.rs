@@ -41,6 +41,15 @@ assert_impl_all!(weir::SendFut<'static, Cell<u32>>: Send, std::fmt::Debug);
 assert_not_impl_any!(weir::RecvFut<'static, u32>: Unpin);
 assert_not_impl_any!(weir::SendFut<'static, u32>: Unpin);
 assert_not_impl_any!(weir::RecvFut<'static, Rc<u8>>: Send);
+assert_impl_all!(weir::RecvBatchFut<'static, u32>: Send, std::fmt::Debug);
+assert_impl_all!(weir::SendBatchFut<'static, u32>: Send, std::fmt::Debug);
+assert_impl_all!(weir::WaitNormalFut<'static, u32>: Send, Sync, std::fmt::Debug);
+assert_not_impl_any!(weir::RecvBatchFut<'static, u32>: Unpin);
+assert_not_impl_any!(weir::SendBatchFut<'static, u32>: Unpin);
+assert_not_impl_any!(weir::WaitNormalFut<'static, u32>: Unpin);
+assert_not_impl_any!(weir::RecvBatchFut<'static, Rc<u8>>: Send);
+assert_not_impl_any!(weir::SendBatchFut<'static, Rc<u8>>: Send);
+assert_impl_all!(weir::Batches<'static, u32>: Send, Sync, std::fmt::Debug, std::iter::FusedIterator);
 
 // The receiver's type does not name the policy: one consumer function takes
 // the receiver of a channel of any policy.
