@@ -10,6 +10,7 @@
 //! shortens every workload eightfold and defaults to 3 rounds.
 
 mod async_rows;
+mod batch_rows;
 mod common;
 
 use std::alloc::{GlobalAlloc, Layout, System};
@@ -315,6 +316,10 @@ fn main() {
         evict_only(rounds);
         return;
     }
+    if std::env::var("COMPARE_ONLY").is_ok_and(|o| o == "batch") {
+        batch_only(rounds, k);
+        return;
+    }
     let started = std::time::Instant::now();
     for round in 0..rounds {
         for s in &mut samples {
@@ -408,6 +413,56 @@ fn evict_only(rounds: usize) {
         ratios.push(w / a);
     }
     println!("median ratio {:.2}", median(&mut ratios));
+}
+
+/// weir's batches of 64 against its per-value calls (`COMPARE_ONLY=batch`):
+/// both in every round, the order alternating, medians of the rates and of
+/// the per-round ratios.
+fn batch_only(rounds: usize, k: impl Fn(usize) -> usize) {
+    let rows = batch_rows::rows(k);
+    let mut rates = vec![(Vec::new(), Vec::new()); rows.len()];
+    for round in 0..rounds {
+        for (row, (_, items, batches)) in rows.iter().enumerate() {
+            let (a, b) = if round % 2 == 0 {
+                let a = items();
+                (a, batches())
+            } else {
+                let b = batches();
+                (items(), b)
+            };
+            rates[row].0.push(a);
+            rates[row].1.push(b);
+        }
+        eprintln!("round {}/{rounds} done", round + 1);
+    }
+    let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
+    println!(
+        "Batches of {} against one value at a time (M msg/s, medians)",
+        batch_rows::BATCH
+    );
+    println!("| workload | per value | batches | ratio |");
+    println!("| --- | ---: | ---: | ---: |");
+    for ((label, _, _), (items, batches)) in rows.iter().zip(&mut rates) {
+        let mut ratios: Vec<f64> = batches
+            .iter()
+            .zip(items.iter())
+            .map(|(b, a)| b / a)
+            .collect();
+        println!(
+            "| {label} | {:.2} | {:.2} | {:.2}x |",
+            median(items),
+            median(batches),
+            median(&mut ratios)
+        );
+    }
+    println!(
+        "\n{}",
+        stamp(
+            rounds,
+            cores,
+            "COMPARE_ONLY=batch cargo bench --bench compare"
+        )
+    );
 }
 
 // ----- the report -----------------------------------------------------------

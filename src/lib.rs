@@ -64,6 +64,15 @@
 //!   and [`Sample`].
 //! * [`Pressure`] and [`Stats`] report what the channel is going through;
 //!   [`Stats::since`] gives what happened between two snapshots.
+//! * Flow control: [`Sender::close`] and [`Receiver::close`] shut a channel
+//!   and let receivers drain it; [`Sender::wait_normal`] pauses a producer
+//!   until the level is back below the low watermark; batches move with one
+//!   CAS per run of slots ([`Sender::try_send_batch`], [`Sender::send_batch`],
+//!   [`Receiver::try_recv_batch`]), and [`Receiver::recv_batch_linger`] and
+//!   [`Receiver::batches`] flush by size or after a linger.
+//! * Async: every waiting call has a future twin ([`Receiver::recv_async`],
+//!   [`Sender::send_async`], [`Sender::wait_normal_async`], ...), on any
+//!   executor, in one FIFO wait order with threads.
 //! * [`mpsc`] is a drop-in replacement for `std::sync::mpsc`.
 //!
 //! # Cargo features
