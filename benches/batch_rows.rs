@@ -45,7 +45,7 @@ fn seq_batches(cap: usize, n: usize) -> Duration {
         while queued < chunk {
             let b = BATCH.min(chunk - queued);
             out.extend(next..next + b);
-            assert_eq!(tx.try_send_batch(&mut out), b, "room for the batch");
+            assert_eq!(tx.try_send_batch(&mut out), Ok(b), "room for the batch");
             next += b;
             queued += b;
         }
