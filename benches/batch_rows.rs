@@ -123,10 +123,11 @@ fn mpsc(cap: usize, producers: usize, n: usize, batches: bool) -> Duration {
     elapsed
 }
 
-/// The rows: label, per-value run, batch run; each returns M msg/s.
-pub fn rows(
-    k: impl Fn(usize) -> usize,
-) -> Vec<(String, Box<dyn Fn() -> f64>, Box<dyn Fn() -> f64>)> {
+/// One run of a row, returning M msg/s.
+pub type Run = Box<dyn Fn() -> f64>;
+
+/// The rows: label, per-value run, batch run.
+pub fn rows(k: impl Fn(usize) -> usize) -> Vec<(String, Run, Run)> {
     let rate = |n: usize, d: Duration| n as f64 / d.as_secs_f64().max(1e-9) / 1e6;
     let n_seq = k(1 << 21);
     let n_mpsc = k(1 << 20);
