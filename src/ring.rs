@@ -604,26 +604,37 @@ impl<T> Ring<T> {
                 Ordering::Relaxed,
             ) {
                 Ok(_) => {
+                    // The values, oldest first: the deque's front run, in
+                    // at most two slices.
+                    let (front, back) = values.as_slices();
+                    let mut src = front.iter().chain(back);
                     self.for_each_slot(tail, run, |slot, pos| {
                         if !NOWAIT && slot.stamp.load(Ordering::Acquire) != pos {
                             self.wait_for_stamp(slot, pos, &backoff);
                         }
                         // There are `run` values: the run is no longer than
                         // `values`, and nothing here can panic.
-                        if let Some(value) = values.pop_front() {
+                        if let Some(value) = src.next() {
                             // SAFETY: the CAS gave us every slot of the run
                             // (invariant 3), and this one is empty
                             // (invariant 2: its stamp is its position, read
                             // with Acquire before the CAS or just above, so
-                            // the pop that freed it is done with it).
-                            slot.value
-                                .with_mut(|p| unsafe { p.write(MaybeUninit::new(value)) });
+                            // the pop that freed it is done with it). The
+                            // value is copied out of the deque, which gives
+                            // it up right below without dropping it.
+                            slot.value.with_mut(|p| unsafe {
+                                p.write(MaybeUninit::new(ptr::read(value)));
+                            });
                         }
                         // Publish, in order; pairs with the receiver's
                         // Acquire stamp load.
                         slot.stamp.store(pos.wrapping_add(1), Ordering::Release);
                         self.in_flight.finished();
                     });
+                    // The ring owns those values now: take them off the
+                    // deque without dropping them (each was copied out
+                    // above, and `forget` ends this copy).
+                    values.drain(..run).for_each(core::mem::forget);
                     return run;
                 }
                 Err(current) => {
