@@ -720,10 +720,16 @@ impl<T> Chan<T> {
         &self,
         deadline: Option<Instant>,
     ) -> Result<(), WaitTimeoutError> {
+        // The level first, then the disconnect: a disconnect is for good, so
+        // "connected" read after "relieved" means both held when the level
+        // was read. (The other order could read "connected", then see the
+        // level the last receiver's drain left, and report relief on a
+        // channel that was never both.)
         let ready = || {
+            let relieved = self.is_relieved();
             if self.is_disconnected() {
                 Some(Err(WaitTimeoutError::Disconnected))
-            } else if self.is_relieved() {
+            } else if relieved {
                 Some(Ok(()))
             } else {
                 None
@@ -772,15 +778,17 @@ impl<T> Chan<T> {
         if node.take_notified() {
             return done(node);
         }
+        // As in `wait_normal_until`: the level, then the disconnect (`done`
+        // reads it last).
         loop {
-            if self.is_disconnected() || self.is_relieved() {
+            if self.is_relieved() || self.is_disconnected() {
                 return done(node);
             }
             if wait.register_task(node, cx.waker()) {
                 // Notified between our checks and the registration.
                 return done(node);
             }
-            if !self.is_disconnected() && !self.is_relieved() {
+            if !self.is_relieved() && !self.is_disconnected() {
                 return Poll::Pending;
             }
         }
@@ -894,9 +902,15 @@ mod sampling {
 
     const WAYS: usize = 4;
 
-    crate::sync::thread_local! {
-        /// `(channel id + 1, offers so far)`; 0 marks an empty entry.
+    // `(channel id + 1, offers so far)`; 0 marks an empty entry. Loom's
+    // macro takes no `const` initializer.
+    #[cfg(not(loom))]
+    std::thread_local! {
         static COUNTS: Cell<[(usize, usize); WAYS]> = const { Cell::new([(0, 0); WAYS]) };
+    }
+    #[cfg(loom)]
+    loom::thread_local! {
+        static COUNTS: Cell<[(usize, usize); WAYS]> = Cell::new([(0, 0); WAYS]);
     }
 
     /// The index of this offer among the calling thread's offers under

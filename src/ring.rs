@@ -591,7 +591,16 @@ impl<T> Ring<T> {
                     // An eviction is under way: the ring is full.
                     return 0;
                 }
-                let run = want.min(self.cap - self.distance(head, tail));
+                let Some(len) = self.values_between(head, tail) else {
+                    // Our `tail` is older than the `head` we read: the CAS
+                    // would fail. Read it again.
+                    tail = self.back.tail.load(Ordering::Relaxed);
+                    backoff.spin();
+                    continue;
+                };
+                // A stale `head` shows more values than there are, so less
+                // room: never a claim of a slot whose value is still there.
+                let run = want.min(self.cap.saturating_sub(len));
                 (self.advance(tail, run), run)
             };
             if run == 0 {
@@ -671,7 +680,16 @@ impl<T> Ring<T> {
                 self.run_from(head, want, 1)
             } else {
                 let tail = self.back.tail.load(Ordering::Relaxed) & !self.mark_bit;
-                let run = want.min(self.distance(head, tail));
+                let Some(len) = self.values_between(head, tail) else {
+                    // The `tail` read is older than our `head`: read it
+                    // again.
+                    yield_if_loom();
+                    continue;
+                };
+                // A stale `tail` shows fewer values than there are: never a
+                // claim of a position no push has claimed. (A stale `head`
+                // fails the CAS.)
+                let run = want.min(len);
                 (self.advance(head, run), run)
             };
             if run == 0 {
@@ -772,22 +790,25 @@ impl<T> Ring<T> {
         }
     }
 
-    /// How many positions `to` is after `from`, for two positions at most a
-    /// lap apart (a `head` and a later `tail`, neither marked). Stale
-    /// readings can make them further apart; the answer is then meaningless
-    /// but at most `cap`, and the CAS that follows fails.
+    /// How many values lie from `head` to `tail` (neither marked), counting
+    /// laps, so readings of the two indices at different times can never
+    /// pass for a ring that holds fewer or more than they say: a `head` read
+    /// earlier than `tail` gives at least the values there are at the later
+    /// reading (possibly more than `cap`), a `tail` read earlier gives at
+    /// most. `None` when `tail` reads before `head`, which only a `tail`
+    /// older than `head` can do.
     #[inline]
-    fn distance(&self, from: usize, to: usize) -> usize {
-        let (fi, ti) = (from & (self.mark_bit - 1), to & (self.mark_bit - 1));
-        if fi < ti {
-            ti - fi
-        } else if fi > ti {
-            self.cap - fi + ti
-        } else if from == to {
-            0
-        } else {
-            self.cap
-        }
+    fn values_between(&self, head: usize, tail: usize) -> Option<usize> {
+        let count = |pos: usize| {
+            let laps = pos >> self.one_lap.trailing_zeros();
+            laps.wrapping_mul(self.cap)
+                .wrapping_add(pos & (self.mark_bit - 1))
+        };
+        let len = count(tail).wrapping_sub(count(head));
+        // Positions count up to `usize::MAX / one_lap` laps before they
+        // wrap, far more than any run of the ring ever gets, so a "negative"
+        // difference is a reversed pair, not a wrap.
+        (len as isize >= 0).then_some(len)
     }
 
     /// The slots in a row from `start`, at most `want`, whose stamps read

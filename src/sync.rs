@@ -26,12 +26,6 @@ pub(crate) use std::sync::Arc;
 #[cfg(loom)]
 pub(crate) use loom::thread::yield_now;
 
-/// Per-thread state: under loom, per model thread.
-#[cfg(loom)]
-pub(crate) use loom::thread_local;
-#[cfg(not(loom))]
-pub(crate) use std::thread_local;
-
 /// The lock of a wait point's queue, and the thread handles its thread
 /// waiters park and unpark with.
 #[cfg(loom)]
