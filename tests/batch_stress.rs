@@ -27,7 +27,7 @@ fn per_producer() -> u32 {
     if cfg!(miri) {
         40
     } else {
-        20_000
+        40_000
     }
 }
 
@@ -172,10 +172,23 @@ fn produce<P: Stressed>(tx: Sender<Value, P>, id: usize, n: u32) -> Returned {
     back
 }
 
+/// Closes the channel if the consumer holding it fails, so that producers
+/// blocked on a full channel fail too instead of waiting forever.
+struct CloseOnPanic<'a>(&'a weir::Receiver<Value>);
+
+impl Drop for CloseOnPanic<'_> {
+    fn drop(&mut self) {
+        if thread::panicking() {
+            self.0.close();
+        }
+    }
+}
+
 /// Receives until the channel is disconnected and empty, through a mix of
 /// the receiving calls, checking that each producer's values arrive here
 /// in order. Returns what it received.
 fn consume(rx: weir::Receiver<Value>, seed: u64, producers: usize) -> Vec<Value> {
+    let _guard = CloseOnPanic(&rx);
     let mut rng = Rng::new(seed);
     let mut last = vec![None::<u32>; producers];
     let mut got = Vec::new();

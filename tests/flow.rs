@@ -34,7 +34,7 @@ const PATIENCE: Duration = Duration::from_secs(10);
 /// race the test is about is likely to happen. Never needed for a pass.
 const SETTLE: Duration = Duration::from_millis(if cfg!(miri) { 5 } else { 30 });
 
-// ----- helpers -----------------------------------------------------------------
+// ----- test support ------------------------------------------------------------
 
 /// A waker that counts its wakes and unparks the thread that made it.
 struct Counting {
@@ -74,18 +74,22 @@ fn poll_once<F: Future>(future: Pin<&mut F>, waker: &Waker) -> Poll<F::Output> {
 /// Runs `future` to completion on this thread, parking between polls; a
 /// future that is not woken within `PATIENCE` fails the test.
 fn block_on<F: Future>(future: F) -> F::Output {
+    block_on_within(future).unwrap_or_else(|| panic!("a future was not woken in {PATIENCE:?}"))
+}
+
+/// As `block_on`, giving up with `None` once `PATIENCE` has passed.
+fn block_on_within<F: Future>(future: F) -> Option<F::Output> {
     let (_, waker) = counting();
     let mut cx = Context::from_waker(&waker);
     let mut future = pin!(future);
     let start = Instant::now();
     loop {
         if let Poll::Ready(out) = future.as_mut().poll(&mut cx) {
-            return out;
+            return Some(out);
         }
-        assert!(
-            start.elapsed() < PATIENCE,
-            "a future was not woken in {PATIENCE:?}"
-        );
+        if start.elapsed() >= PATIENCE {
+            return None;
+        }
         thread::park_timeout(PATIENCE);
     }
 }
@@ -104,8 +108,12 @@ fn spawn<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> Pending<T
 
 impl<T> Pending<T> {
     fn get(self, what: &str) -> T {
+        self.get_within(what, PATIENCE)
+    }
+
+    fn get_within(self, what: &str, limit: Duration) -> T {
         self.0
-            .recv_timeout(PATIENCE)
+            .recv_timeout(limit)
             .unwrap_or_else(|e| panic!("{what}: no result ({e:?})"))
     }
 }
@@ -447,10 +455,18 @@ fn relief_racing_pops_always_releases_the_waiter() {
             thread::spawn(move || {
                 for round in 0..rounds {
                     start.wait();
+                    // Released only by its hang guard counts as stranded,
+                    // even though the level is low by then.
                     let result = if (round + w) % 2 == 0 {
-                        tx.wait_normal_timeout(PATIENCE)
+                        let deadline = Instant::now() + PATIENCE;
+                        match tx.wait_normal_deadline(deadline) {
+                            Ok(()) if Instant::now() >= deadline => Err(WaitTimeoutError::Timeout),
+                            other => other,
+                        }
                     } else {
-                        block_on(tx.wait_normal_async()).map_err(WaitTimeoutError::from)
+                        block_on_within(tx.wait_normal_async())
+                            .unwrap_or(Err(WaitError))
+                            .map_err(|_| WaitTimeoutError::Timeout)
                     };
                     done_tx.send((round, result)).unwrap();
                 }
@@ -1073,16 +1089,21 @@ fn a_linger_fills_batches_to_max_in_a_burst() {
 
 #[test]
 fn a_zero_linger_takes_what_is_there_after_the_first_value() {
+    // The sender stays connected throughout: a linger that waited for more
+    // would never end, so each call runs under a hang guard.
     let (tx, rx) = weir::bounded::<u32, Block>(8);
     for i in 0..3 {
         tx.send(i).unwrap();
     }
-    let mut batch = Vec::new();
-    assert_eq!(rx.recv_batch_linger(&mut batch, 10, Duration::ZERO), Ok(3));
-    tx.send(3).unwrap();
-    assert_eq!(rx.recv_batch_linger(&mut batch, 10, Duration::ZERO), Ok(1));
-    // Waits for the first value, then takes no more than is there: the
-    // sender stays connected, so waiting for more would never end.
+    let (tx, rx, batch) = spawn(move || {
+        let mut batch = Vec::new();
+        assert_eq!(rx.recv_batch_linger(&mut batch, 10, Duration::ZERO), Ok(3));
+        tx.send(3).unwrap();
+        assert_eq!(rx.recv_batch_linger(&mut batch, 10, Duration::ZERO), Ok(1));
+        (tx, rx, batch)
+    })
+    .get("a zero linger with values there");
+    // Waits for the first value, then takes no more than is there.
     let tx2 = tx.clone();
     let producer = spawn(move || {
         thread::sleep(SETTLE);
@@ -1168,30 +1189,35 @@ fn recv_batch_deadline_times_out_then_waits_until_the_deadline_for_more() {
 /// on an empty channel whose sender lives, `Disconnected` once it is gone.
 #[test]
 fn recv_batch_deadline_already_past_is_a_non_waiting_attempt() {
-    let (tx, rx) = weir::bounded::<u32, Block>(8);
-    let past = Instant::now();
-    let mut batch = Vec::new();
-    assert_eq!(
-        rx.recv_batch_deadline(&mut batch, 4, past),
-        Err(RecvTimeoutError::Timeout)
-    );
-    for i in 0..5 {
-        tx.send(i).unwrap();
-    }
-    assert_eq!(rx.recv_batch_deadline(&mut batch, 2, past), Ok(2));
-    assert_eq!(rx.recv_batch_deadline(&mut batch, 10, past), Ok(3));
-    assert_eq!(
-        rx.recv_batch_deadline(&mut batch, 10, past - Duration::from_millis(1)),
-        Err(RecvTimeoutError::Timeout)
-    );
-    assert_eq!(batch, [0, 1, 2, 3, 4]);
-    tx.send(5).unwrap();
-    drop(tx);
-    assert_eq!(rx.recv_batch_deadline(&mut batch, 10, past), Ok(1));
-    assert_eq!(
-        rx.recv_batch_deadline(&mut batch, 10, past),
-        Err(RecvTimeoutError::Disconnected)
-    );
+    // The sender stays connected: a call that waited would not end, so the
+    // calls run under a hang guard.
+    spawn(|| {
+        let (tx, rx) = weir::bounded::<u32, Block>(8);
+        let past = Instant::now();
+        let mut batch = Vec::new();
+        assert_eq!(
+            rx.recv_batch_deadline(&mut batch, 4, past),
+            Err(RecvTimeoutError::Timeout)
+        );
+        for i in 0..5 {
+            tx.send(i).unwrap();
+        }
+        assert_eq!(rx.recv_batch_deadline(&mut batch, 2, past), Ok(2));
+        assert_eq!(rx.recv_batch_deadline(&mut batch, 10, past), Ok(3));
+        assert_eq!(
+            rx.recv_batch_deadline(&mut batch, 10, past - Duration::from_millis(1)),
+            Err(RecvTimeoutError::Timeout)
+        );
+        assert_eq!(batch, [0, 1, 2, 3, 4]);
+        tx.send(5).unwrap();
+        drop(tx);
+        assert_eq!(rx.recv_batch_deadline(&mut batch, 10, past), Ok(1));
+        assert_eq!(
+            rx.recv_batch_deadline(&mut batch, 10, past),
+            Err(RecvTimeoutError::Disconnected)
+        );
+    })
+    .get("a past deadline");
 }
 
 // ----- recv_batch_async -----------------------------------------------------------
@@ -1746,10 +1772,20 @@ fn accounting_with_batches<P: Offer>(seed: u64) {
 
 #[test]
 fn batch_sends_keep_the_accounting_invariant_under_every_policy() {
-    for seed in 1..=3 {
-        accounting_with_batches::<Block>(seed);
-        accounting_with_batches::<DropOldest>(seed);
-        accounting_with_batches::<DropNewest>(seed);
-        accounting_with_batches::<Sample>(seed);
-    }
+    // On another thread: a zero linger or a past deadline that waited
+    // would hang this one-threaded mix.
+    let limit = if cfg!(miri) {
+        30 * PATIENCE
+    } else {
+        2 * PATIENCE
+    };
+    spawn(|| {
+        for seed in 1..=3 {
+            accounting_with_batches::<Block>(seed);
+            accounting_with_batches::<DropOldest>(seed);
+            accounting_with_batches::<DropNewest>(seed);
+            accounting_with_batches::<Sample>(seed);
+        }
+    })
+    .get_within("the accounting mix", limit);
 }
