@@ -44,7 +44,7 @@ use crossbeam_utils::CachePadded;
 use crate::error::RecvError;
 use crate::error::{
     BuildError, RecvTimeoutError, SampleError, SendError, SendTimeoutError, TryRecvError,
-    TrySendError, WaitTimeoutError,
+    TrySendError, WaitError, WaitTimeoutError,
 };
 use crate::park::{deadline_passed, Node, WaitPoint, Wake};
 use crate::pressure::{Pressure, Stats, Thresholds};
@@ -720,39 +720,51 @@ impl<T> Chan<T> {
         &self,
         deadline: Option<Instant>,
     ) -> Result<(), WaitTimeoutError> {
-        // The level first, then the disconnect: a disconnect is for good, so
-        // "connected" read after "relieved" means both held when the level
-        // was read. (The other order could read "connected", then see the
-        // level the last receiver's drain left, and report relief on a
-        // channel that was never both.)
-        let ready = || {
-            let relieved = self.is_relieved();
-            if self.is_disconnected() {
-                Some(Err(WaitTimeoutError::Disconnected))
-            } else if relieved {
-                Some(Ok(()))
-            } else {
-                None
-            }
-        };
-        if let Some(result) = ready() {
-            return result;
+        if let Some(result) = self.relief_state() {
+            return result.map_err(WaitTimeoutError::from);
         }
         if deadline_passed(deadline) {
             return Err(WaitTimeoutError::Timeout);
         }
         let wait = &self.header().relief_wait;
-        match wait.wait_for_broadcast(|| ready().is_none(), deadline) {
+        match wait.wait_for_broadcast(|| self.relief_state().is_none(), deadline) {
             // Notified (by relief or by a disconnect), or the re-check after
             // registering found a reason not to sleep.
-            Wake::Retry => {
-                if self.is_disconnected() {
-                    Err(WaitTimeoutError::Disconnected)
-                } else {
-                    Ok(())
-                }
-            }
-            Wake::TimedOut => ready().unwrap_or(Err(WaitTimeoutError::Timeout)),
+            Wake::Retry => self.woken_for_relief().map_err(WaitTimeoutError::from),
+            Wake::TimedOut => match self.relief_state() {
+                Some(result) => result.map_err(WaitTimeoutError::from),
+                None => Err(WaitTimeoutError::Timeout),
+            },
+        }
+    }
+
+    /// Where a relief waiter stands: `Some(Ok(()))` relieved and connected,
+    /// `Some(Err(_))` disconnected, `None` neither yet.
+    ///
+    /// The level first, then the disconnect: a disconnect is for good, so
+    /// "connected" read after "relieved" means both held when the level was
+    /// read. (The other order could read "connected", then see the level the
+    /// last receiver's drain left, and report relief on a channel that was
+    /// never both.)
+    fn relief_state(&self) -> Option<Result<(), WaitError>> {
+        let relieved = self.is_relieved();
+        if self.is_disconnected() {
+            Some(Err(WaitError))
+        } else if relieved {
+            Some(Ok(()))
+        } else {
+            None
+        }
+    }
+
+    /// The answer of a relief waiter that was woken or found a reason not to
+    /// sleep: a wakeup comes from a receiver that saw relief or from a
+    /// disconnect, and the disconnect, read now, tells which.
+    fn woken_for_relief(&self) -> Result<(), WaitError> {
+        if self.is_disconnected() {
+            Err(WaitError)
+        } else {
+            Ok(())
         }
     }
 
@@ -764,31 +776,25 @@ impl<T> Chan<T> {
         &self,
         node: Pin<&Node>,
         cx: &mut Context<'_>,
-    ) -> Poll<Result<(), crate::error::WaitError>> {
+    ) -> Poll<Result<(), WaitError>> {
         let wait = &self.header().relief_wait;
         let done = |node| {
             // A broadcast is never passed on (see `wait_for_broadcast`).
             let _ = wait.unregister(node);
-            Poll::Ready(if self.is_disconnected() {
-                Err(crate::error::WaitError)
-            } else {
-                Ok(())
-            })
+            Poll::Ready(self.woken_for_relief())
         };
         if node.take_notified() {
             return done(node);
         }
-        // As in `wait_normal_until`: the level, then the disconnect (`done`
-        // reads it last).
         loop {
-            if self.is_relieved() || self.is_disconnected() {
+            if self.relief_state().is_some() {
                 return done(node);
             }
             if wait.register_task(node, cx.waker()) {
                 // Notified between our checks and the registration.
                 return done(node);
             }
-            if !self.is_relieved() && !self.is_disconnected() {
+            if self.relief_state().is_none() {
                 return Poll::Pending;
             }
         }

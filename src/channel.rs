@@ -536,11 +536,14 @@ impl<T, P: Policy> Sender<T, P> {
     /// [`pressure`](Self::pressure) reaches
     /// [`Critical`](Pressure::Critical), resume when this returns.
     ///
-    /// A receiver whose pop leaves the level below the watermark wakes every
-    /// waiter, and a woken waiter returns at once: the level was below the
-    /// watermark at some instant after the call began, even if other senders
-    /// have raised it again since. Nothing is paid for this while nobody
-    /// waits but one load per receive.
+    /// A receiver that finds the level below the watermark right after its
+    /// pop wakes every waiter that was already waiting, and a woken waiter
+    /// returns at once: the level was below the watermark at some instant
+    /// after the call began, even if other senders have raised it again
+    /// since. A dip that a sender refills before the receiver looks goes
+    /// unannounced; the waiter is woken by the next pop that finds the level
+    /// low. Nothing is paid for this while nobody waits but one load per
+    /// receive.
     ///
     /// # Errors
     ///
@@ -703,7 +706,8 @@ impl<T> Sender<T, Block> {
     /// sent and [`SendError`](crate::SendError) holds everything that was
     /// not: the values already taken from the iterator, oldest first, and
     /// the iterator with the rest, untouched. Nothing is lost, and an endless
-    /// iterator does not hang the call.
+    /// iterator does not hang the call. An empty iterator sends nothing and
+    /// returns `Ok(())`, closed channel or not.
     ///
     /// ```
     /// let (tx, rx) = weir::bounded::<u32, weir::Block>(4);
@@ -751,7 +755,8 @@ impl<T> Sender<T, Block> {
     /// # Errors
     ///
     /// `SendError(())` if every receiver is gone or the channel is closed;
-    /// the values not sent are still in `values`.
+    /// the values not sent are still in `values`. An empty `values` is done
+    /// at once: `Ok(())`, closed channel or not.
     ///
     /// ```
     /// # fn block_on<F: std::future::Future>(f: F) -> F::Output {
