@@ -9,9 +9,10 @@
 //! wait for relief (`wait_normal`), which every pop that leaves the level
 //! below the low watermark announces to all relief waiters at once. A
 //! sender or receiver waiting for the ring spins, then retries between
-//! yields, for a while
-//! (see `Patience` in the sync facade for how long), then parks on its wait
-//! point. Every successful push notifies the receivers' wait point and every
+//! yields, for a while, then parks on its wait point. How long it spins is
+//! learned per side, from how that side's recent waits ended (`Patience` and
+//! `SpinBudget` in the sync facade): spinning pays only while the thread it
+//! waits for runs on another core. Every successful push notifies the receivers' wait point and every
 //! successful pop the senders', which costs one load when nobody sleeps. A
 //! disconnect wakes everyone. A thread woken for any reason (a notify, a
 //! timeout, a spurious wakeup) retries its operation before it looks at its
@@ -49,7 +50,7 @@ use crate::error::{
 use crate::park::{deadline_passed, Node, WaitPoint, Wake};
 use crate::pressure::{Pressure, Stats, Thresholds};
 use crate::ring::{PopError, PushError, Ring, RingError, Shared, TryPop, TryPush};
-use crate::sync::{AtomicUsize, Ordering, Patience};
+use crate::sync::{AtomicUsize, Ordering, Patience, SpinBudget};
 use crate::unwind::FirstPanic;
 
 /// Counters of values handed back or thrown away, on a cache line of their
@@ -76,6 +77,10 @@ pub(crate) struct Header {
     /// Where senders wait for relief: the level below the low watermark.
     /// Notified by broadcast, by a receiver that saw the level below it.
     relief_wait: CachePadded<WaitPoint>,
+    /// How long waiting senders (`[0]`) and receivers (`[1]`) spin before
+    /// they yield, learned from their recent waits. Apart from the wait
+    /// points, whose counts every push and pop reads.
+    spin: CachePadded<[SpinBudget; 2]>,
     counters: CachePadded<Counters>,
     thresholds: Thresholds,
     sample_every: usize,
@@ -136,6 +141,7 @@ impl<T> Chan<T> {
             send_wait: CachePadded::new(WaitPoint::new()),
             recv_wait: CachePadded::new(WaitPoint::new()),
             relief_wait: CachePadded::new(WaitPoint::new()),
+            spin: CachePadded::new([SpinBudget::new(), SpinBudget::new()]),
             counters: CachePadded::new(Counters {
                 refused: AtomicUsize::new(0),
                 sampled_out: AtomicUsize::new(0),
@@ -267,7 +273,8 @@ impl<T> Chan<T> {
         mut value: T,
         deadline: Option<Instant>,
     ) -> Result<(), SendTimeoutError<T>> {
-        let patience = Patience::new();
+        let budget = &self.header().spin[0];
+        let patience = Patience::new(budget);
         let mut timed_out = false;
         // Once the sender stops spinning and yielding, its attempts make the
         // full check: before parking it must know the ring is full, and it
@@ -283,6 +290,7 @@ impl<T> Chan<T> {
             match attempt {
                 Ok(()) => {
                     self.header().recv_wait.notify_one();
+                    patience.succeeded(budget);
                     return Ok(());
                 }
                 Err(PushError::Disconnected(v)) => return Err(SendTimeoutError::Disconnected(v)),
@@ -559,11 +567,15 @@ impl<T> Chan<T> {
     /// empty.
     #[inline(never)]
     fn recv_waiting(&self, deadline: Option<Instant>) -> Result<T, RecvTimeoutError> {
-        let patience = Patience::new();
+        let budget = &self.header().spin[1];
+        let patience = Patience::new(budget);
         let mut timed_out = false;
         loop {
             match self.try_recv() {
-                Ok(value) => return Ok(value),
+                Ok(value) => {
+                    patience.succeeded(budget);
+                    return Ok(value);
+                }
                 Err(TryRecvError::Disconnected) => return Err(RecvTimeoutError::Disconnected),
                 Err(TryRecvError::Empty) => {}
             }

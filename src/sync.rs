@@ -117,19 +117,30 @@ impl Backoff {
 /// between two running threads, so a waiter retries for a while first, in
 /// two phases:
 ///
-/// 1. [`SPIN_STEPS`] steps of spinning, each twice as long as the one before
-///    (1, 2, 4, ... spin hints, 127 in all, a microsecond or two). A waiter
-///    that keeps its core catches a handoff from a thread running on another
-///    core in the time one context switch would take. When more threads wait
-///    than there are cores, yielding at once is the worst choice: every
-///    failed retry hands the core to another waiter that fails too, and the
-///    thread that would make progress waits its turn behind them (measured on
-///    two cores with one sender and four receivers at capacity 1: 0.06x
-///    crossbeam-channel's rate when yielding at once, 1.0x with the spin).
+/// 1. Up to [`SPIN_STEPS`] steps of spinning, each twice as long as the one
+///    before (1, 2, 4, ... spin hints, 127 in all, a microsecond or two). A
+///    waiter that keeps its core catches a handoff from a thread running on
+///    another core in the time one context switch would take. When more
+///    threads wait than there are cores, yielding at once is the worst
+///    choice: every failed retry hands the core to another waiter that fails
+///    too, and the thread that would make progress waits its turn behind
+///    them (measured on two cores with one sender and four receivers at
+///    capacity 1: 0.06x crossbeam-channel's rate when yielding at once, 1.0x
+///    with the spin).
 /// 2. Up to [`YIELDS_BEFORE_PARK`] retries between yields, which let the
 ///    thread the waiter depends on run if it shares this core.
 ///
-/// Both counts are bounded, so a waiter on an idle channel parks after a few
+/// How many spinning steps a wait takes is learned per side of the channel
+/// ([`SpinBudget`]). Spinning pays only when the thread the waiter depends on
+/// runs on another core at the same time; when it shares the waiter's core
+/// (a busy machine, or a process pinned to one core) every spin is time taken
+/// from it, and the waiter should yield at once. So a wait that ended while
+/// spinning raises its side's budget by one step, a wait that had to yield
+/// halves it, and one wait in [`PROBE_EVERY`] per thread spins the full
+/// [`SPIN_STEPS`] to find out whether spinning pays again (if it does, the
+/// budget goes back to the full spin at once).
+///
+/// Both phases are bounded, so a waiter on an idle channel parks after a few
 /// tens of microseconds and then costs no CPU.
 ///
 /// Under loom the waiter parks at once. A yield there would let the model
@@ -141,16 +152,25 @@ impl Backoff {
 pub(crate) struct Patience {
     #[cfg(not(loom))]
     steps: core::cell::Cell<u32>,
+    /// Spinning steps this wait takes before it yields.
+    #[cfg(not(loom))]
+    limit: u32,
 }
 
-/// Spinning steps before a waiter starts to yield; step `i` spins `2^i`
-/// times.
+/// The most spinning steps a waiter takes before it yields; step `i` spins
+/// `2^i` times.
 #[cfg(not(loom))]
 const SPIN_STEPS: u32 = 7;
 
 /// Yields after the spinning steps, before a waiter parks.
 #[cfg(not(loom))]
 const YIELDS_BEFORE_PARK: u32 = 64;
+
+/// One wait in this many, per thread, spins the full [`SPIN_STEPS`] whatever
+/// the budget says, so a side whose budget fell to nothing on a busy core
+/// finds out when cores are free again.
+#[cfg(not(loom))]
+const PROBE_EVERY: u32 = 32;
 
 /// Spinning step `step`: `2^step` spin hints.
 #[cfg(not(loom))]
@@ -161,12 +181,114 @@ fn spin_step(step: u32) {
     }
 }
 
-impl Patience {
-    #[inline]
+/// The spinning steps waiters on one side of a channel take before they
+/// yield, learned from how that side's recent waits ended (see
+/// [`Patience`]).
+///
+/// Read once when a wait starts and written when one ends, and only if the
+/// value changes, so waiters whose budget has settled share the line
+/// read-only. Nothing on a fast path touches it. The value is a hint: any
+/// value in `0..=SPIN_STEPS` is correct, and a lost update costs at most one
+/// badly sized spin.
+#[derive(Debug)]
+pub(crate) struct SpinBudget {
+    #[cfg(not(loom))]
+    steps: core::sync::atomic::AtomicU32,
+}
+
+impl SpinBudget {
+    /// A budget of the full spin: on free cores spinning pays, and a busy
+    /// core is found out by the first waits.
     pub(crate) fn new() -> Self {
         Self {
             #[cfg(not(loom))]
+            steps: core::sync::atomic::AtomicU32::new(SPIN_STEPS),
+        }
+    }
+
+    /// The current budget, in spinning steps.
+    #[cfg(not(loom))]
+    fn steps(&self) -> u32 {
+        self.steps.load(core::sync::atomic::Ordering::Relaxed)
+    }
+
+    #[cfg(not(loom))]
+    fn set(&self, steps: u32) {
+        if self.steps.load(core::sync::atomic::Ordering::Relaxed) != steps {
+            self.steps
+                .store(steps, core::sync::atomic::Ordering::Relaxed);
+        }
+    }
+}
+
+#[cfg(not(loom))]
+std::thread_local! {
+    /// Waits this thread has started, for [`PROBE_EVERY`].
+    static WAITS: core::cell::Cell<u32> = const { core::cell::Cell::new(0) };
+}
+
+impl Patience {
+    /// Starts a wait on the side whose spinning is governed by `budget`.
+    #[inline]
+    pub(crate) fn new(budget: &SpinBudget) -> Self {
+        #[cfg(not(loom))]
+        {
+            // `try_with` fails only while this thread's locals are being
+            // destroyed; such a wait simply does not probe.
+            let probe = WAITS
+                .try_with(|w| {
+                    let n = w.get().wrapping_add(1);
+                    w.set(n);
+                    n % PROBE_EVERY == 0
+                })
+                .unwrap_or(false);
+            Self {
+                steps: core::cell::Cell::new(0),
+                limit: if probe { SPIN_STEPS } else { budget.steps() },
+            }
+        }
+        #[cfg(loom)]
+        {
+            let _ = budget;
+            Self {}
+        }
+    }
+
+    /// Starts a wait that always spins the full [`SPIN_STEPS`] (for waits
+    /// with no budget to learn from).
+    #[inline]
+    pub(crate) fn full() -> Self {
+        Self {
+            #[cfg(not(loom))]
             steps: core::cell::Cell::new(0),
+            #[cfg(not(loom))]
+            limit: SPIN_STEPS,
+        }
+    }
+
+    /// Records how this wait ended, once it succeeded: a wait that never
+    /// yielded raises `budget` (to the full spin if it was a probe whose
+    /// spinning went past the budget), one that had to yield halves it.
+    #[inline]
+    pub(crate) fn succeeded(&self, budget: &SpinBudget) {
+        #[cfg(not(loom))]
+        {
+            let steps = self.steps.get();
+            let current = budget.steps();
+            if steps <= self.limit {
+                let raised = if steps > current {
+                    SPIN_STEPS
+                } else {
+                    (current + 1).min(SPIN_STEPS)
+                };
+                budget.set(raised);
+            } else {
+                budget.set(current / 2);
+            }
+        }
+        #[cfg(loom)]
+        {
+            let _ = budget;
         }
     }
 
@@ -182,10 +304,10 @@ impl Patience {
         #[cfg(not(loom))]
         {
             let mut step = self.steps.get();
-            if step >= SPIN_STEPS {
+            if step >= self.limit {
                 return false;
             }
-            while step < SPIN_STEPS {
+            while step < self.limit {
                 spin_step(step);
                 step += 1;
                 if ready() {
@@ -209,12 +331,12 @@ impl Patience {
         #[cfg(not(loom))]
         {
             let step = self.steps.get();
-            if step < SPIN_STEPS {
+            if step < self.limit {
                 self.steps.set(step + 1);
                 spin_step(step);
                 return true;
             }
-            if step < SPIN_STEPS + YIELDS_BEFORE_PARK {
+            if step < self.limit + YIELDS_BEFORE_PARK {
                 self.steps.set(step + 1);
                 std::thread::yield_now();
                 return true;
@@ -275,5 +397,87 @@ impl InFlight {
                 drop(self.condvar.wait(guard).unwrap());
             }
         }
+    }
+}
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::*;
+
+    /// Ends a wait on `budget` after `steps` calls to `step`.
+    fn wait(budget: &SpinBudget, steps: u32) {
+        let patience = Patience::new(budget);
+        for _ in 0..steps {
+            assert!(patience.step());
+        }
+        patience.succeeded(budget);
+    }
+
+    #[test]
+    fn a_wait_that_yields_halves_the_budget_and_one_that_spins_raises_it() {
+        // A thread of its own, so that no probe falls among these waits
+        // (the probe count is per thread and starts at zero).
+        std::thread::spawn(|| {
+            let budget = SpinBudget::new();
+            assert_eq!(budget.steps(), SPIN_STEPS);
+            wait(&budget, SPIN_STEPS + 1);
+            assert_eq!(budget.steps(), SPIN_STEPS / 2);
+            wait(&budget, SPIN_STEPS / 2 + 1);
+            assert_eq!(budget.steps(), SPIN_STEPS / 4);
+            wait(&budget, 0);
+            assert_eq!(budget.steps(), SPIN_STEPS / 4 + 1);
+            for _ in 0..4 {
+                wait(&budget, 1);
+            }
+            wait(&budget, 0);
+            assert_eq!(budget.steps(), SPIN_STEPS, "never above the full spin");
+            for _ in 0..3 {
+                wait(&budget, SPIN_STEPS + 5);
+            }
+            assert_eq!(budget.steps(), 0);
+            // With no budget the first step yields, and the wait still ends.
+            let patience = Patience::new(&budget);
+            assert!(patience.step());
+            assert!(!patience.spin_until(|| true), "no spinning phase left");
+        })
+        .join()
+        .unwrap();
+    }
+
+    #[test]
+    fn a_probe_spins_the_full_steps_and_restores_the_budget_when_that_paid() {
+        std::thread::spawn(|| {
+            let budget = SpinBudget::new();
+            budget.set(0);
+            // Waits 1 to PROBE_EVERY - 1 of this thread are not probes: with
+            // no budget they yield at once, and the budget stays at 0.
+            for _ in 1..PROBE_EVERY {
+                wait(&budget, 1);
+            }
+            assert_eq!(budget.steps(), 0);
+            // The next is a probe: it may spin, and a wait that ended while
+            // spinning past the budget restores the full spin.
+            let probe = Patience::new(&budget);
+            assert!(probe.spin_until(|| false));
+            assert_eq!(probe.steps.get(), SPIN_STEPS);
+            probe.succeeded(&budget);
+            assert_eq!(budget.steps(), SPIN_STEPS);
+        })
+        .join()
+        .unwrap();
+    }
+
+    #[test]
+    fn a_waiter_parks_after_the_spins_and_yields() {
+        let budget = SpinBudget::new();
+        let patience = Patience::new(&budget);
+        let mut steps = 0;
+        while patience.step() {
+            steps += 1;
+        }
+        assert!((YIELDS_BEFORE_PARK..=SPIN_STEPS + YIELDS_BEFORE_PARK).contains(&steps));
+        let full = Patience::full();
+        assert!(full.spin_until(|| false));
+        assert_eq!(full.steps.get(), SPIN_STEPS);
     }
 }

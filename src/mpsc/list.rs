@@ -358,7 +358,7 @@ impl<T> Receiver<T> {
 
     /// Takes a value, waiting until `deadline` (forever if `None`).
     pub(crate) fn recv(&self, deadline: Option<Instant>) -> Result<T, RecvFailed> {
-        let patience = Patience::new();
+        let patience = Patience::full();
         let mut timed_out = false;
         loop {
             match self.try_recv() {

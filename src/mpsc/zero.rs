@@ -207,7 +207,7 @@ impl<T> Sender<T> {
     /// back if the receiver is gone.
     pub(crate) fn send(&self, value: T) -> Result<(), T> {
         let chan = &*self.chan;
-        let patience = Patience::new();
+        let patience = Patience::full();
         let mut state = chan.state.load(Ordering::Acquire);
         loop {
             if state & RECEIVER_GONE != 0 {
@@ -294,7 +294,7 @@ impl<T> Sender<T> {
         // OFFERING -> OFFERED, flags kept (`RECEIVER_GONE` may race us).
         let offered = chan.state.fetch_add(1, Ordering::SeqCst) + 1;
         chan.recv_wait.notify_one();
-        let patience = Patience::new();
+        let patience = Patience::full();
         loop {
             // Acquire pairs with the receiver's Release once it took the
             // value: its read happens before we return.
@@ -368,7 +368,7 @@ impl<T> Receiver<T> {
     /// `None`).
     pub(crate) fn recv(&self, deadline: Option<Instant>) -> Result<T, RecvFailed> {
         let chan = &*self.chan;
-        let patience = Patience::new();
+        let patience = Patience::full();
         let mut timed_out = false;
         loop {
             let state = chan.state.load(Ordering::Acquire);
@@ -415,7 +415,7 @@ impl<T> Receiver<T> {
     /// `deadline`, or withdraws.
     fn await_hand_off(&self, deadline: Option<Instant>) -> Result<T, RecvFailed> {
         let chan = &*self.chan;
-        let patience = Patience::new();
+        let patience = Patience::full();
         let mut timed_out = false;
         loop {
             let state = chan.state.load(Ordering::Acquire);
