@@ -57,12 +57,88 @@ use crate::unwind::FirstPanic;
 /// own so the hot indices never share it.
 #[derive(Debug)]
 struct Counters {
-    refused: AtomicUsize,
-    sampled_out: AtomicUsize,
+    /// Values refused (`refused`) and sampled out (`sampled_out`), one
+    /// stripe per group of threads (see [`stripes`]).
+    stripes: [CachePadded<Stripe>; stripes::COUNT],
     discarded: AtomicUsize,
     /// Values offered to `Sample` senders under pressure by threads whose
     /// own count of this channel was not at hand (see `sampling`).
     offered_under_pressure: AtomicUsize,
+}
+
+/// One stripe of the counts that senders of every thread bump when they hand
+/// a value back, on a cache line of its own.
+#[derive(Debug)]
+struct Stripe {
+    refused: AtomicUsize,
+    sampled_out: AtomicUsize,
+}
+
+impl Counters {
+    /// The calling thread's stripe.
+    #[inline]
+    fn stripe(&self) -> &Stripe {
+        &self.stripes[stripes::mine()]
+    }
+
+    /// One count summed over the stripes.
+    ///
+    /// Each hand-back adds to exactly one stripe, once, and counts only
+    /// grow, so the sum of stripes read one after another lies between the
+    /// total when the first was read and the total when the last was: it is
+    /// a value the count held at some instant during the call.
+    fn sum(&self, count: impl Fn(&Stripe) -> &AtomicUsize) -> u64 {
+        self.stripes
+            .iter()
+            .map(|s| count(s).load(Ordering::Relaxed) as u64)
+            .fold(0, u64::wrapping_add)
+    }
+}
+
+/// Which stripe of the hand-back counts a thread bumps.
+///
+/// With one shared count every refusal was a read-modify-write on a line
+/// that every refusing sender writes, and two senders refused on separate
+/// cores spent most of their time passing that line between them. Threads
+/// take stripes in turn, the first time they hand a value back on any
+/// channel, so the first [`COUNT`] such threads each have a stripe of their
+/// own.
+mod stripes {
+    /// Stripes per channel.
+    pub(super) const COUNT: usize = 4;
+
+    #[cfg(not(loom))]
+    std::thread_local! {
+        static MINE: core::cell::Cell<usize> = const { core::cell::Cell::new(usize::MAX) };
+    }
+
+    /// The calling thread's stripe, in `0..COUNT`.
+    #[cfg(not(loom))]
+    #[inline]
+    pub(super) fn mine() -> usize {
+        // During thread teardown the thread's locals are gone; any stripe
+        // counts as well as another.
+        MINE.try_with(|mine| {
+            let index = mine.get();
+            if index != usize::MAX {
+                return index;
+            }
+            static NEXT: core::sync::atomic::AtomicUsize = core::sync::atomic::AtomicUsize::new(0);
+            let index = NEXT.fetch_add(1, core::sync::atomic::Ordering::Relaxed) % COUNT;
+            mine.set(index);
+            index
+        })
+        .unwrap_or(0)
+    }
+
+    /// Under loom every thread shares the first stripe: the sum over
+    /// stripes is the same code either way, and loom's thread locals would
+    /// only add states.
+    #[cfg(loom)]
+    #[inline]
+    pub(super) fn mine() -> usize {
+        0
+    }
 }
 
 /// Everything in the channel's allocation beside the ring.
@@ -143,8 +219,12 @@ impl<T> Chan<T> {
             relief_wait: CachePadded::new(WaitPoint::new()),
             spin: CachePadded::new([SpinBudget::new(), SpinBudget::new()]),
             counters: CachePadded::new(Counters {
-                refused: AtomicUsize::new(0),
-                sampled_out: AtomicUsize::new(0),
+                stripes: core::array::from_fn(|_| {
+                    CachePadded::new(Stripe {
+                        refused: AtomicUsize::new(0),
+                        sampled_out: AtomicUsize::new(0),
+                    })
+                }),
                 discarded: AtomicUsize::new(0),
                 offered_under_pressure: AtomicUsize::new(0),
             }),
@@ -334,6 +414,7 @@ impl<T> Chan<T> {
             Err(PushError::Full(value)) => {
                 self.header()
                     .counters
+                    .stripe()
                     .refused
                     .fetch_add(1, Ordering::Relaxed);
                 Err(TrySendError::Full(value))
@@ -366,7 +447,11 @@ impl<T> Chan<T> {
                 if self.ring().is_disconnected() {
                     return Err(SampleError::Disconnected(value));
                 }
-                header.counters.sampled_out.fetch_add(1, Ordering::Relaxed);
+                header
+                    .counters
+                    .stripe()
+                    .sampled_out
+                    .fetch_add(1, Ordering::Relaxed);
                 return Err(SampleError::SampledOut(value));
             }
         }
@@ -388,6 +473,7 @@ impl<T> Chan<T> {
             (sent, Some(RunStop::Full)) => {
                 self.header()
                     .counters
+                    .stripe()
                     .refused
                     .fetch_add(values.len(), Ordering::Relaxed);
                 Ok(sent)
@@ -876,8 +962,8 @@ impl<T> Chan<T> {
             sent: pushed,
             received: popped.saturating_sub(evicted).saturating_sub(discarded),
             evicted,
-            refused: counters.refused.load(Ordering::Relaxed) as u64,
-            sampled_out: counters.sampled_out.load(Ordering::Relaxed) as u64,
+            refused: counters.sum(|s| &s.refused),
+            sampled_out: counters.sum(|s| &s.sampled_out),
             discarded,
         }
     }

@@ -319,4 +319,8 @@ stress_tests! {
     drop_newest_3p1c_cap16: DropNewest, 16, 3, 1;
     sample_3p2c_cap4: Sample, 4, 3, 2;
     sample_3p1c_cap16: Sample, 16, 3, 1;
+    // More producers than the channel has stripes of hand-back counts, so
+    // stripes are shared and the counts are summed over all of them.
+    drop_newest_6p1c_cap4: DropNewest, 4, 6, 1;
+    sample_6p1c_cap4: Sample, 4, 6, 1;
 }

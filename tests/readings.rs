@@ -253,3 +253,16 @@ fn stats_match_the_workers_drop_newest() {
 fn stats_match_the_workers_sample() {
     stats_match_the_workers::<Sample>(2, 1, 8);
 }
+
+/// More refusing senders than the channel has stripes of hand-back counts:
+/// the summed `refused` still lies between what the senders had finished and
+/// what they had started.
+#[test]
+fn stats_match_the_workers_drop_newest_six_senders() {
+    stats_match_the_workers::<DropNewest>(6, 1, 4);
+}
+
+#[test]
+fn stats_match_the_workers_sample_six_senders() {
+    stats_match_the_workers::<Sample>(6, 1, 8);
+}
