@@ -38,7 +38,13 @@
 //! on by one, swaps its value for the old one and republishes the slot as full
 //! for the new lap. No value is popped and pushed separately, so no other
 //! sender can take the freed room in between, and one send evicts at most one
-//! value.
+//! value. The evicting sender does not first confirm that the ring is full
+//! (a fence and a load of `head`, as a refusing push does): its CAS expects
+//! `head` exactly one lap behind the `tail` it read, which holds only while
+//! the ring is full, so the CAS decides. If it fails because `head` has
+//! moved, a receiver took the oldest value first or another eviction holds
+//! the flag, and the sender waits for that claim as a push does before it
+//! retries.
 //!
 //! The eviction's CAS writes the new `head` with `mark_bit` set (the
 //! *eviction flag*; `head` never carries the disconnect mark, so the bit is
@@ -72,8 +78,9 @@
 //!    moves either index. `head` carries the flag, which no other thread's
 //!    CAS expects. Before the move of `tail`, its slot's stamp is not `tail`,
 //!    so no push can claim it; after it, the slot at the new `tail` holds a
-//!    value and a push that confirms against the flagged `head` sees a ring
-//!    that is not full, so it waits. Once the flag is cleared the evictor
+//!    value, a push that confirms against the flagged `head` sees a ring
+//!    that is not full, and an evictor's CAS, which expects no flag, fails:
+//!    both wait. Once the flag is cleared the evictor
 //!    still owns its slot until its stamp store (invariant 3), as any
 //!    claimer does; the indices already show the ring full.
 //!    The disconnect mark is added to `tail` with `fetch_or`, which the
@@ -229,7 +236,7 @@ impl<T> Ring<T> {
     /// that at one instant during the call every slot held a value.
     #[inline]
     pub(crate) fn push(&self, value: T) -> Result<(), PushError<T>> {
-        self.push_or_else::<_, true, false>(value, |value, _, _, _| Err(PushError::Full(value)))
+        self.push_or_else::<_, true, false>(value, |value, _, _, _, _| Err(PushError::Full(value)))
     }
 
     /// As `push`, for a caller that must not wait (a `poll`): where `push`
@@ -239,7 +246,7 @@ impl<T> Ring<T> {
     /// so that the model can run the thread it waits for).
     #[inline]
     pub(crate) fn push_nowait(&self, value: T) -> Result<(), TryPush<T>> {
-        self.push_or_else::<_, true, true>(value, |value, _, _, _| Err(TryPush::Full(value)))
+        self.push_or_else::<_, true, true>(value, |value, _, _, _, _| Err(TryPush::Full(value)))
     }
 
     /// Pushes `value` if the slot at `tail` is free, for a sender that waits
@@ -250,59 +257,76 @@ impl<T> Ring<T> {
     /// sender on a full ring would otherwise read on every attempt.
     #[inline]
     pub(crate) fn push_or_wait(&self, value: T) -> Result<(), PushError<T>> {
-        self.push_or_else::<_, false, false>(value, |value, _, _, _| Err(PushError::Full(value)))
+        self.push_or_else::<_, false, false>(value, |value, _, _, _, _| Err(PushError::Full(value)))
     }
 
     /// Pushes `value`; if the ring is full, evicts the oldest value to make
     /// room and returns it. Fails only when the channel is disconnected.
     #[inline]
     pub(crate) fn force_push(&self, value: T) -> Result<Option<T>, T> {
-        let result = self.push_or_else::<_, true, false>(value, |value, tail, new_tail, slot| {
-            let head = tail.wrapping_sub(self.one_lap);
-            let new_head = new_tail.wrapping_sub(self.one_lap);
-            // Claim the oldest value exactly as a receiver would; whoever wins
-            // this CAS owns the slot (invariant 3). The flag keeps `len` at
-            // `cap` and `head` ours until it is cleared (invariants 4, 7).
-            if self
-                .head
-                .compare_exchange_weak(
+        // Without `CONFIRM_FULL`: the `head` CAS below decides whether the
+        // ring is full, so the fence and `head` load that would confirm it
+        // first are left out.
+        let result =
+            self.push_or_else::<_, false, false>(value, |value, tail, new_tail, slot, backoff| {
+                let head = tail.wrapping_sub(self.one_lap);
+                let new_head = new_tail.wrapping_sub(self.one_lap);
+                // Claim the oldest value exactly as a receiver would; whoever
+                // wins this CAS owns the slot (invariant 3). It succeeds only
+                // while `head` is one lap behind our `tail`, unflagged: the
+                // ring is full at that instant (`tail` cannot have moved, as
+                // the slot at `tail` still holds last lap's value). The flag
+                // keeps `len` at `cap` and `head` ours until it is cleared
+                // (invariants 4, 7).
+                if let Err(current) = self.head.compare_exchange_weak(
                     head,
                     new_head | self.mark_bit,
                     Ordering::SeqCst,
                     Ordering::Relaxed,
-                )
-                .is_err()
-            {
-                return Ok(value);
-            }
-            // Count the eviction while no other eviction can run (invariant
-            // 6); Release, for `snapshot` (invariant 7). Then move `tail` on:
-            // nothing but a disconnect can have changed it (invariant 4), and
-            // adding the distance keeps its mark.
-            let evicted = self.back.evicted.load(Ordering::Relaxed);
-            self.back
-                .evicted
-                .store(evicted.wrapping_add(1), Ordering::Release);
-            self.back
-                .tail
-                .fetch_add(new_tail.wrapping_sub(tail), Ordering::SeqCst);
-            // Clear the flag: the indices alone now show a full ring, and
-            // `head` is free again for receivers, who may take the next value
-            // while we swap ours in (a different slot unless `cap == 1`,
-            // where its stamp keeps them waiting). Release publishes the
-            // count to the next evictor and to `snapshot` (invariants 6, 7).
-            self.head.store(new_head, Ordering::Release);
-            // SAFETY: we own the slot (invariant 3) and it holds the value
-            // pushed at `head` (invariant 2: its stamp was `head + 1`).
-            let old = slot
-                .value
-                .with_mut(|p| unsafe { ptr::replace(p, MaybeUninit::new(value)).assume_init() });
-            // Publish our value as the one pushed at `tail`; pairs with the
-            // Acquire stamp load of the receiver that pops it.
-            slot.stamp.store(tail.wrapping_add(1), Ordering::Release);
-            self.in_flight.finished();
-            Err(Ok(Some(old)))
-        });
+                ) {
+                    if current != head {
+                        // A receiver took the oldest value first and is
+                        // reading it out of this slot, or another eviction
+                        // holds the flag: wait for it, as a push waits for a
+                        // claimed slot, rather than evict a value that is not
+                        // the oldest. Then retry from a fresh `tail`.
+                        let stamp = tail.wrapping_add(1).wrapping_sub(self.one_lap);
+                        self.in_flight.wait(backoff, || {
+                            slot.stamp.load(Ordering::Relaxed) == stamp
+                                && self.back.tail.load(Ordering::Relaxed) == tail
+                                && self.head.load(Ordering::Relaxed) == current
+                        });
+                    }
+                    return Ok(value);
+                }
+                // Count the eviction while no other eviction can run (invariant
+                // 6); Release, for `snapshot` (invariant 7). Then move `tail` on:
+                // nothing but a disconnect can have changed it (invariant 4), and
+                // adding the distance keeps its mark.
+                let evicted = self.back.evicted.load(Ordering::Relaxed);
+                self.back
+                    .evicted
+                    .store(evicted.wrapping_add(1), Ordering::Release);
+                self.back
+                    .tail
+                    .fetch_add(new_tail.wrapping_sub(tail), Ordering::SeqCst);
+                // Clear the flag: the indices alone now show a full ring, and
+                // `head` is free again for receivers, who may take the next value
+                // while we swap ours in (a different slot unless `cap == 1`,
+                // where its stamp keeps them waiting). Release publishes the
+                // count to the next evictor and to `snapshot` (invariants 6, 7).
+                self.head.store(new_head, Ordering::Release);
+                // SAFETY: we own the slot (invariant 3) and it holds the value
+                // pushed at `head` (invariant 2: its stamp was `head + 1`).
+                let old = slot.value.with_mut(|p| unsafe {
+                    ptr::replace(p, MaybeUninit::new(value)).assume_init()
+                });
+                // Publish our value as the one pushed at `tail`; pairs with the
+                // Acquire stamp load of the receiver that pops it.
+                slot.stamp.store(tail.wrapping_add(1), Ordering::Release);
+                self.in_flight.finished();
+                Err(Ok(Some(old)))
+            });
         match result {
             Ok(()) => Ok(None),
             Err(evicted_or_disconnected) => evicted_or_disconnected,
@@ -318,7 +342,7 @@ impl<T> Ring<T> {
     fn push_or_else<E: PushStop<T>, const CONFIRM_FULL: bool, const NOWAIT: bool>(
         &self,
         mut value: T,
-        mut on_full: impl FnMut(T, usize, usize, &Slot<T>) -> Result<T, E>,
+        mut on_full: impl FnMut(T, usize, usize, &Slot<T>, &Backoff) -> Result<T, E>,
     ) -> Result<(), E> {
         let backoff = Backoff::new();
         let mut busy = 0u32;
@@ -373,7 +397,7 @@ impl<T> Ring<T> {
                     tail.wrapping_sub(self.one_lap)
                 };
                 if head.wrapping_add(self.one_lap) == tail {
-                    value = on_full(value, tail, new_tail, slot)?;
+                    value = on_full(value, tail, new_tail, slot, &backoff)?;
                     backoff.spin();
                 } else if NOWAIT {
                     if give_up(&mut busy) {
