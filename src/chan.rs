@@ -85,8 +85,11 @@ impl Counters {
     ///
     /// Each hand-back adds to exactly one stripe, once, and counts only
     /// grow, so the sum of stripes read one after another lies between the
-    /// total when the first was read and the total when the last was: it is
-    /// a value the count held at some instant during the call.
+    /// total when the first was read and the total when the last was:
+    /// nothing is lost or counted twice. With additions of one at a time it
+    /// is a value the total held at some instant of the reading; a batch
+    /// refusal adds several at once, and with batches on two stripes the sum
+    /// can be a value in between that the total skipped.
     fn sum(&self, count: impl Fn(&Stripe) -> &AtomicUsize) -> u64 {
         self.stripes
             .iter()

@@ -112,9 +112,12 @@ impl fmt::Display for Pressure {
 /// those of operations in flight at that instant: a receive or an eviction
 /// that has claimed its value counts as done, and a value that the last
 /// receiver's drop has claimed but not yet counted as discarded reads as
-/// received (at most one). `refused` and `sampled_out` are plain counters
-/// read just before the positions. Once the channel is quiet, everything is
-/// exact.
+/// received (at most one). `refused` and `sampled_out` are read after the
+/// positions, each summed over the stripes the sending threads count in:
+/// each lies between its total when the reading of it began and its total
+/// when it ended (a batch refused on one stripe while another is read can
+/// make the sum a value between those totals that the count never held
+/// exactly). Once the channel is quiet, everything is exact.
 ///
 /// ```
 /// let (tx, rx) = weir::bounded::<u32, weir::DropOldest>(2);

@@ -44,7 +44,8 @@
 //! the ring is full, so the CAS decides. If it fails because `head` has
 //! moved, a receiver took the oldest value first or another eviction holds
 //! the flag, and the sender waits for that claim as a push does before it
-//! retries.
+//! retries (if the `tail` it read was stale, nothing is in flight and it
+//! retries at once).
 //!
 //! The eviction's CAS writes the new `head` with `mark_bit` set (the
 //! *eviction flag*; `head` never carries the disconnect mark, so the bit is
@@ -274,8 +275,10 @@ impl<T> Ring<T> {
                 // Claim the oldest value exactly as a receiver would; whoever
                 // wins this CAS owns the slot (invariant 3). It succeeds only
                 // while `head` is one lap behind our `tail`, unflagged: the
-                // ring is full at that instant (`tail` cannot have moved, as
-                // the slot at `tail` still holds last lap's value). The flag
+                // ring is full at that instant (`head` still at that position
+                // means nobody has claimed it, and no push can claim `tail`
+                // before the pop of that position frees the slot, so `tail`
+                // has not moved). The flag
                 // keeps `len` at `cap` and `head` ours until it is cleared
                 // (invariants 4, 7).
                 if let Err(current) = self.head.compare_exchange_weak(

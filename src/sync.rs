@@ -185,8 +185,8 @@ fn spin_step(step: u32) {
 /// yield, learned from how that side's recent waits ended (see
 /// [`Patience`]).
 ///
-/// Read once when a wait starts and written when one ends, and only if the
-/// value changes, so waiters whose budget has settled share the line
+/// Read when a wait starts and when it ends, and written when one ends, only
+/// if the value changes, so waiters whose budget has settled share the line
 /// read-only. Nothing on a fast path touches it. The value is a hint: any
 /// value in `0..=SPIN_STEPS` is correct, and a lost update costs at most one
 /// badly sized spin.
@@ -267,8 +267,10 @@ impl Patience {
     }
 
     /// Records how this wait ended, once it succeeded: a wait that never
-    /// yielded raises `budget` (to the full spin if it was a probe whose
-    /// spinning went past the budget), one that had to yield halves it.
+    /// yielded raises `budget`, one that had to yield halves it. A wait that
+    /// ended while spinning past the budget as it now stands (a probe, or a
+    /// wait that started before another waiter lowered it) restores the full
+    /// spin: spinning that long paid just now.
     #[inline]
     pub(crate) fn succeeded(&self, budget: &SpinBudget) {
         #[cfg(not(loom))]
