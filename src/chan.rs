@@ -12,19 +12,36 @@
 //! yields, for a while, then parks on its wait point. How long it spins is
 //! learned per side, from how that side's recent waits ended (`Patience` and
 //! `SpinBudget` in the sync facade): spinning pays only while the thread it
-//! waits for runs on another core. Every successful push notifies the receivers' wait point and every
-//! successful pop the senders', which costs one load when nobody sleeps. A
-//! disconnect wakes everyone. A thread woken for any reason (a notify, a
-//! timeout, a spurious wakeup) retries its operation before it looks at its
-//! deadline, so a notify that races a timeout is never swallowed.
+//! waits for runs on another core. Every successful push notifies the
+//! receivers' wait point and every successful pop the senders', which costs
+//! one load when nobody sleeps. A disconnect wakes everyone.
+//!
+//! A thread that is done spinning lends a place through its waiter record
+//! before it yields or parks: a `Block` sender its value, a receiver room
+//! for one (`OfferWait`, `LandWait`). A receive that frees a slot while the
+//! first waiting sender lends a value moves that value into the slot before
+//! letting it go (`Ring::pop_refilling`), and a `Block` push into an empty
+//! ring while the first waiting receiver lends a place claims the pop of
+//! its own value for that receiver (`Ring::push_landing`). Either way the
+//! waiter's operation is done when it is woken, and every value still
+//! passes through the positions, so capacity, FIFO order, the readings and
+//! the counts are as if the waiter had run. On a busy core this is what
+//! moves more than one value per context switch: the receiver takes the
+//! value in the slot and the one a blocked sender lent, and the sender's
+//! next value lands in the waiting receiver. A receive skips the hand-off
+//! while anyone waits for relief, so that its pop still lowers the level.
+//!
+//! A thread woken for any reason (a notify, a timeout, a spurious wakeup)
+//! retries its operation before it looks at its deadline, so a notify that
+//! races a timeout is never swallowed.
 //!
 //! A waiting end keeps its hands off the other end's index. A sender that
 //! read `head` on every retry would keep taking that cache line from the
 //! receivers, whose next CAS must then fetch it back (and a receiver reading
 //! `tail`, likewise). So while it spins a waiter watches only the stamp of
 //! the slot its next attempt would use (`Ring::push_may_succeed`,
-//! `Ring::pop_may_succeed`), and a `Block` sender pushes with
-//! `Ring::push_or_wait`, which does not read `head` to tell a full ring from
+//! `Ring::pop_may_succeed`), and a `Block` sender pushes as
+//! `Ring::push_or_wait` does, without reading `head` to tell a full ring from
 //! a receiver that is freeing the slot: it waits in both cases. Only its last
 //! attempt after a deadline makes the full check, so a timeout still means
 //! the ring was full. Measured at capacity 1024 on two cores, medians of 9
@@ -47,7 +64,7 @@ use crate::error::{
     BuildError, RecvTimeoutError, SampleError, SendError, SendTimeoutError, TryRecvError,
     TrySendError, WaitError, WaitTimeoutError,
 };
-use crate::park::{deadline_passed, Node, WaitPoint, Wake};
+use crate::park::{deadline_passed, LandWait, Landed, Node, OfferWait, Offered, WaitPoint, Wake};
 use crate::pressure::{Pressure, Stats, Thresholds};
 use crate::ring::{PopError, PushError, Ring, RingError, Shared, TryPop, TryPush};
 use crate::sync::{AtomicUsize, Ordering, Patience, SpinBudget};
@@ -145,14 +162,13 @@ mod stripes {
 }
 
 /// Everything in the channel's allocation beside the ring.
-#[derive(Debug)]
-pub(crate) struct Header {
+pub(crate) struct Header<T> {
     senders: AtomicUsize,
     receivers: AtomicUsize,
     /// Where `Block` senders wait for room.
-    send_wait: CachePadded<WaitPoint>,
+    send_wait: CachePadded<OfferWait<T>>,
     /// Where receivers wait for values.
-    recv_wait: CachePadded<WaitPoint>,
+    recv_wait: CachePadded<LandWait<T>>,
     /// Where senders wait for relief: the level below the low watermark.
     /// Notified by broadcast, by a receiver that saw the level below it.
     relief_wait: CachePadded<WaitPoint>,
@@ -170,6 +186,24 @@ pub(crate) struct Header {
     policy: &'static str,
 }
 
+impl<T> core::fmt::Debug for Header<T> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Header")
+            .field("senders", &self.senders)
+            .field("receivers", &self.receivers)
+            .field("send_wait", &self.send_wait)
+            .field("recv_wait", &self.recv_wait)
+            .field("relief_wait", &self.relief_wait)
+            .field("spin", &self.spin)
+            .field("counters", &self.counters)
+            .field("thresholds", &self.thresholds)
+            .field("sample_every", &self.sample_every)
+            .field("id", &self.id)
+            .field("policy", &self.policy)
+            .finish()
+    }
+}
+
 /// The configuration checked by the builder.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Config {
@@ -185,7 +219,7 @@ pub(crate) struct Config {
 /// Public only so the sealed `Policy` trait can name it; it cannot be reached
 /// from outside the crate.
 pub struct Chan<T> {
-    shared: Shared<Header, T>,
+    shared: Shared<Header<T>, T>,
 }
 
 impl<T> core::fmt::Debug for Chan<T> {
@@ -195,6 +229,26 @@ impl<T> core::fmt::Debug for Chan<T> {
             .field("len", &self.len())
             .finish_non_exhaustive()
     }
+}
+
+/// What a `Block` push did about waiting receivers ([`Chan::push_block`]).
+enum Pushed {
+    /// No receiver was waiting: nobody to wake.
+    NobodyWaits,
+    /// Receivers wait, and the value is in the ring for them.
+    Waiters,
+    /// The value went to the first waiting receiver.
+    Landed,
+}
+
+/// What a receive's pop did with the slot it freed ([`Chan::try_recv`]).
+enum Refilled {
+    /// No sender was waiting: nobody to wake.
+    NobodyWaits,
+    /// Senders wait, and the slot was freed for them.
+    No,
+    /// The first waiting sender's value was moved into the slot.
+    HandedOff,
 }
 
 impl<T> Chan<T> {
@@ -217,8 +271,8 @@ impl<T> Chan<T> {
         let header = Header {
             senders: AtomicUsize::new(1),
             receivers: AtomicUsize::new(1),
-            send_wait: CachePadded::new(WaitPoint::new()),
-            recv_wait: CachePadded::new(WaitPoint::new()),
+            send_wait: CachePadded::new(OfferWait::new()),
+            recv_wait: CachePadded::new(LandWait::new()),
             relief_wait: CachePadded::new(WaitPoint::new()),
             spin: CachePadded::new([SpinBudget::new(), SpinBudget::new()]),
             counters: CachePadded::new(Counters {
@@ -245,7 +299,7 @@ impl<T> Chan<T> {
     }
 
     #[inline]
-    fn header(&self) -> &Header {
+    fn header(&self) -> &Header<T> {
         self.shared.header()
     }
 
@@ -336,11 +390,8 @@ impl<T> Chan<T> {
     #[inline]
     pub(crate) fn send_waiting(&self, value: T) -> Result<(), SendError<T>> {
         // Fast path: room on the first try.
-        match self.ring().push_or_wait(value) {
-            Ok(()) => {
-                self.header().recv_wait.notify_one();
-                Ok(())
-            }
+        match self.push_block::<false>(value) {
+            Ok(()) => Ok(()),
             Err(PushError::Disconnected(value)) => Err(SendError(value)),
             Err(PushError::Full(value)) => match self.send_until(value, None) {
                 Ok(()) => Ok(()),
@@ -348,6 +399,34 @@ impl<T> Chan<T> {
                 Err(SendTimeoutError::Timeout(_)) => unreachable!("no deadline, no timeout"),
             },
         }
+    }
+
+    /// One push attempt of a `Block` send, as `Ring::push` (`STRICT`) or
+    /// `Ring::push_or_wait`; a receiver waiting with a landing place gets
+    /// the value straight from the push, so it need not run to take it.
+    #[inline(always)]
+    fn push_block<const STRICT: bool>(&self, value: T) -> Result<(), PushError<T>> {
+        let header = self.header();
+        let pushed = self.ring().push_landing::<_, STRICT>(value, |landing| {
+            // The handshake with a waiting receiver: our claim on `tail` came
+            // first (SeqCst), then this load of the waiter count (SeqCst).
+            if !header.recv_wait.has_waiters() {
+                Pushed::NobodyWaits
+            } else if header.recv_wait.hand_off(landing) {
+                Pushed::Landed
+            } else {
+                Pushed::Waiters
+            }
+        })?;
+        match pushed {
+            Pushed::NobodyWaits => {}
+            Pushed::Waiters => header.recv_wait.notify_one(),
+            // Pushed and popped at once: as after any pop, senders may wait
+            // for the slot (one that looked while the push was claimed saw
+            // the ring full) and relief waiters for the level.
+            Pushed::Landed => self.popped(1),
+        }
+        Ok(())
     }
 
     /// `Block`: waits for room until `deadline` (forever if `None`).
@@ -366,13 +445,12 @@ impl<T> Chan<T> {
         let mut strict = false;
         loop {
             let attempt = if strict {
-                self.ring().push(value)
+                self.push_block::<true>(value)
             } else {
-                self.ring().push_or_wait(value)
+                self.push_block::<false>(value)
             };
             match attempt {
                 Ok(()) => {
-                    self.header().recv_wait.notify_one();
                     patience.succeeded(budget);
                     return Ok(());
                 }
@@ -392,17 +470,33 @@ impl<T> Chan<T> {
             let ring = self.ring();
             if !strict {
                 if !((ring.capacity() > 1 && patience.spin_until(|| ring.push_may_succeed()))
-                    || patience.step())
+                    || patience.spin())
                 {
                     strict = true;
                 }
                 continue;
             }
-            let wake = self
-                .header()
-                .send_wait
-                .wait(|| ring.is_full_and_connected(), deadline);
-            timed_out = wake == Wake::TimedOut;
+            // Past the spin, the sender lends its value to the receivers
+            // before it yields or parks: a receiver that frees a slot moves
+            // the value straight in (`try_recv`), so each turn of a busy
+            // core moves more than one value.
+            let offered = self.header().send_wait.wait_offering(
+                value,
+                || ring.is_full_and_connected(),
+                deadline,
+                || patience.step(),
+            );
+            match offered {
+                Offered::Taken => {
+                    patience.succeeded(budget);
+                    return Ok(());
+                }
+                Offered::Retry(v) => value = v,
+                Offered::TimedOut(v) => {
+                    value = v;
+                    timed_out = true;
+                }
+            }
         }
     }
 
@@ -570,9 +664,40 @@ impl<T> Chan<T> {
 
     #[inline]
     pub(crate) fn try_recv(&self) -> Result<T, TryRecvError> {
-        match self.ring().pop() {
-            Ok(value) => {
+        let header = self.header();
+        let popped = self.ring().pop_refilling(|refill| {
+            // The handshake with a waiting sender: our claim on `head` came
+            // first (SeqCst), then this load of the waiter count (SeqCst).
+            if !header.send_wait.has_waiters() {
+                return Refilled::NobodyWaits;
+            }
+            // A hand-off keeps the level where it was: leave the freed slot
+            // to the senders when someone waits for relief, so that the pop
+            // that crosses the low watermark is seen by `popped`.
+            if header.relief_wait.has_waiters() {
+                return Refilled::No;
+            }
+            if header.send_wait.hand_off(refill) {
+                Refilled::HandedOff
+            } else {
+                Refilled::No
+            }
+        });
+        match popped {
+            Ok((value, Refilled::NobodyWaits)) => {
+                if header.relief_wait.has_waiters() {
+                    header.relief_wait.wake_all_if(|| self.is_relieved());
+                }
+                Ok(value)
+            }
+            Ok((value, Refilled::No)) => {
                 self.popped(1);
+                Ok(value)
+            }
+            Ok((value, Refilled::HandedOff)) => {
+                // A waiting sender's value took the slot: a value was pushed
+                // and none was freed.
+                header.recv_wait.notify_one();
                 Ok(value)
             }
             Err(PopError::Empty) => Err(TryRecvError::Empty),
@@ -673,15 +798,26 @@ impl<T> Chan<T> {
             }
             let ring = self.ring();
             if (ring.capacity() > 1 && patience.spin_until(|| ring.pop_may_succeed()))
-                || patience.step()
+                || patience.spin()
             {
                 continue;
             }
-            let wake = self
-                .header()
-                .recv_wait
-                .wait(|| ring.is_empty_and_connected(), deadline);
-            timed_out = wake == Wake::TimedOut;
+            // Past the spin, the receiver lends a landing place to the
+            // senders before it yields or parks: a `Block` sender that
+            // pushes into the empty ring moves its value straight there
+            // (`push_block`).
+            match self.header().recv_wait.wait_landing(
+                || ring.is_empty_and_connected(),
+                deadline,
+                || patience.step(),
+            ) {
+                Landed::Value(value) => {
+                    patience.succeeded(budget);
+                    return Ok(value);
+                }
+                Landed::Retry => {}
+                Landed::TimedOut => timed_out = true,
+            }
         }
     }
 

@@ -59,16 +59,29 @@
 //!    `IDLE` to `LINKED` (under the lock); only a notifier moves it from
 //!    `LINKED` to `NOTIFIED` (under the lock).
 //! 5. No user code (a waker's `wake`, `clone` or `drop`) runs under the lock.
+//! 6. A node's `offer`, when not null, is a place its owner (a blocked
+//!    thread) lends while the node is linked and does not touch until it has
+//!    seen the node unlinked: on the senders' wait point an initialized value
+//!    of the channel's item type ([`OfferWait`]), on the receivers' room for
+//!    one ([`LandWait`]); the typed wait point is the only way to lend or
+//!    use one, so every place on a wait point has the type it expects. Only
+//!    a hand-off ([`WaitPoint::hand_off`]) uses the place, under the lock,
+//!    moving the value out of it or into it, and then sets `taken` before
+//!    its `NOTIFIED` store; the owner reads `taken` after seeing `NOTIFIED`.
+//!    A sender's value is still its own exactly when `taken` is false; a
+//!    receiver's place holds a value exactly when it is true.
 
 #![allow(unsafe_code)]
 
 use core::fmt;
-use core::marker::PhantomPinned;
+use core::marker::{PhantomData, PhantomPinned};
+use core::mem::MaybeUninit;
 use core::pin::Pin;
 use core::ptr;
 use core::task::Waker;
 use std::time::Instant;
 
+use crate::ring::{Landing, Refill};
 use crate::sync::{
     current_thread, park, seq_cst_point, AtomicUsize, Mutex, MutexGuard, Ordering, Thread,
     UnsafeCell,
@@ -89,6 +102,28 @@ pub(crate) enum Wake {
     /// The deadline passed while asleep. The caller should retry its
     /// operation once more (a notify may have raced the timeout) and then
     /// report the timeout.
+    TimedOut,
+}
+
+/// What ended a [`WaitPoint::wait_offering`].
+#[derive(Debug)]
+pub(crate) enum Offered<T> {
+    /// A receiver moved the value into the ring: the send is done.
+    Taken,
+    /// As [`Wake::Retry`], with the value back.
+    Retry(T),
+    /// As [`Wake::TimedOut`], with the value back.
+    TimedOut(T),
+}
+
+/// What ended a [`LandWait::wait_landing`].
+#[derive(Debug)]
+pub(crate) enum Landed<T> {
+    /// A sender moved a value into the place: the receive is done.
+    Value(T),
+    /// As [`Wake::Retry`].
+    Retry,
+    /// As [`Wake::TimedOut`].
     TimedOut,
 }
 
@@ -120,6 +155,10 @@ pub(crate) struct Node {
     prev: UnsafeCell<*const Node>,
     next: UnsafeCell<*const Node>,
     wakeup: UnsafeCell<Option<Wakeup>>,
+    /// A place lent for a hand-off, or null (invariant 6).
+    offer: UnsafeCell<*mut ()>,
+    /// Set by a hand-off that used `offer`.
+    taken: UnsafeCell<bool>,
     /// The queue's count of registrations when this node was linked: older
     /// nodes have smaller tickets (wrapping), and sit nearer the head.
     ticket: UnsafeCell<usize>,
@@ -152,6 +191,8 @@ impl Node {
             prev: UnsafeCell::new(ptr::null()),
             next: UnsafeCell::new(ptr::null()),
             wakeup: UnsafeCell::new(None),
+            offer: UnsafeCell::new(ptr::null_mut()),
+            taken: UnsafeCell::new(false),
             ticket: UnsafeCell::new(0),
             _pinned: PhantomPinned,
         }
@@ -420,6 +461,144 @@ impl WaitPoint {
         }
     }
 
+    // ----- handing off -----------------------------------------------------------
+
+    /// Waits as [`wait`](Self::wait) does, for a thread that lends `place`
+    /// through its node while it waits: a blocked sender's value, or a
+    /// blocked receiver's empty landing spot. The other side may move a
+    /// value out of it or into it ([`hand_off`](Self::hand_off)), completing
+    /// the wait's operation. Between checks of its node it calls `step` (a
+    /// spin or a yield), and parks once that returns `false`.
+    ///
+    /// Returns whether a hand-off used `place`, and whether the wait timed
+    /// out (never both).
+    ///
+    /// # Safety
+    ///
+    /// `place` is valid for the hand-offs of this wait point (the typed
+    /// wrappers below decide what that means) and stays valid and untouched
+    /// by the caller until this returns.
+    unsafe fn wait_lending(
+        &self,
+        place: *mut (),
+        should_sleep: impl Fn() -> bool,
+        deadline: Option<Instant>,
+        mut step: impl FnMut() -> bool,
+    ) -> (bool, bool) {
+        let node = Node::new();
+        // SAFETY: the owner writes its node while it is not linked
+        // (invariant 2).
+        node.offer.with_mut(|p| unsafe { *p = place });
+        // SAFETY: `node` is a local that is never moved; every path below
+        // unregisters it (or sees it notified, hence unlinked) before
+        // returning, and nothing in between can panic.
+        let node = unsafe { Pin::new_unchecked(&node) };
+        // SAFETY: the owner reads `taken` once it has seen its node unlinked
+        // (invariants 2 and 6).
+        let taken = |node: Pin<&Node>| node.taken.with(|p| unsafe { *p });
+        let _ = self.register(node, Wakeup::Thread(current_thread()));
+        if !should_sleep() {
+            let notified = self.unregister(node);
+            let taken = taken(node);
+            if notified && !taken {
+                // A plain notify reached a waiter that will not sleep on it.
+                self.notify_one();
+            }
+            return (taken, false);
+        }
+        loop {
+            if node.take_notified() {
+                return (taken(node), false);
+            }
+            if step() {
+                continue;
+            }
+            match deadline {
+                None => park(),
+                Some(deadline) => {
+                    #[cfg(not(loom))]
+                    let now = Instant::now();
+                    // As in `wait_inner`: under loom a timeout is at once.
+                    #[cfg(loom)]
+                    let now = deadline;
+                    if now >= deadline {
+                        // Notified after all: the caller retries (or is done).
+                        let notified = self.unregister(node);
+                        return (notified && taken(node), !notified);
+                    }
+                    #[cfg(not(loom))]
+                    crate::sync::park_timeout(deadline - now);
+                }
+            }
+        }
+    }
+
+    /// Offers the place lent by the first waiter, if it lends one
+    /// ([`wait_lending`](Self::wait_lending)), to `fill`, which returns
+    /// whether it used it; if it did, the waiter's operation is complete and
+    /// it is woken. Returns what `fill` returned, or `false` if there was
+    /// no place to offer. Waiters behind the first are never considered, so
+    /// hand-offs keep the wake order. `fill` runs under the lock: crate
+    /// code only (invariant 5).
+    ///
+    /// # Safety
+    ///
+    /// `fill` uses the place as the typed wrapper that lent it says.
+    #[inline(never)]
+    unsafe fn hand_off(&self, fill: impl FnOnce(*mut ()) -> bool) -> bool {
+        let wakeup = {
+            let mut queue = self.lock();
+            let node = queue.head;
+            if node.is_null() {
+                return false;
+            }
+            // SAFETY: we hold the lock; the head node is linked and alive
+            // (invariant 1), its fields ours to read (invariant 2).
+            let place = unsafe { (*node).offer.with(|p| *p) };
+            if place.is_null() || !fill(place) {
+                return false;
+            }
+            // SAFETY: as above; `taken` is set before the node is unlinked
+            // and marked notified (invariant 6).
+            unsafe {
+                (*node).taken.with_mut(|p| *p = true);
+                self.notify_head(&mut queue)
+            }
+        };
+        // Outside the lock (invariant 5).
+        if let Some(wakeup) = wakeup {
+            wakeup.wake();
+        }
+        true
+    }
+
+    /// Unlinks the first node and marks it notified; returns its wakeup.
+    ///
+    /// # Safety
+    ///
+    /// `queue` is this wait point's locked queue and is not empty.
+    unsafe fn notify_head(&self, queue: &mut Queue) -> Option<Wakeup> {
+        let node = queue.head;
+        // SAFETY: we hold the lock; the head node is linked and alive
+        // (invariant 1), its fields ours (invariant 2).
+        unsafe {
+            let next = (*node).next.with(|p| *p);
+            queue.head = next;
+            if next.is_null() {
+                queue.tail = ptr::null();
+            } else {
+                (*next).prev.with_mut(|p| *p = ptr::null());
+            }
+            let wakeup = (*node).wakeup.with_mut(|p| (*p).take());
+            self.waiters.fetch_sub(1, Ordering::Relaxed);
+            // The last access: from here the owner may free the node
+            // (invariant 1). Release pairs with the owner's Acquire in
+            // `take_notified`.
+            (*node).state.store(NOTIFIED, Ordering::Release);
+            wakeup
+        }
+    }
+
     // ----- notifying -----------------------------------------------------------
 
     /// Wakes the first waiter, if any. Call after publishing the change the
@@ -498,24 +677,8 @@ impl WaitPoint {
                 };
                 while taken < WAKE_BATCH && count > 0 && !queue.head.is_null() && older(queue.head)
                 {
-                    let node = queue.head;
-                    // SAFETY: we hold the lock; the head node is linked and
-                    // alive (invariant 1), its fields ours (invariant 2).
-                    unsafe {
-                        let next = (*node).next.with(|p| *p);
-                        queue.head = next;
-                        if next.is_null() {
-                            queue.tail = ptr::null();
-                        } else {
-                            (*next).prev.with_mut(|p| *p = ptr::null());
-                        }
-                        batch[taken] = (*node).wakeup.with_mut(|p| (*p).take());
-                        self.waiters.fetch_sub(1, Ordering::Relaxed);
-                        // The last access: from here the owner may free the
-                        // node (invariant 1). Release pairs with the owner's
-                        // Acquire in `take_notified`.
-                        (*node).state.store(NOTIFIED, Ordering::Release);
-                    }
+                    // SAFETY: we hold the lock and the queue is not empty.
+                    batch[taken] = unsafe { self.notify_head(&mut queue) };
                     taken += 1;
                     count -= 1;
                 }
@@ -531,5 +694,152 @@ impl WaitPoint {
                 return;
             }
         }
+    }
+}
+
+/// The senders' wait point of a channel of `T`: a [`WaitPoint`] whose
+/// thread waiters may lend their values for a receiver to move into the
+/// ring. Lending and handing off go only through this type, so every place
+/// on its wait point is an initialized `T` while lent (invariant 6).
+pub(crate) struct OfferWait<T> {
+    wait: WaitPoint,
+    _places: PhantomData<fn(T) -> T>,
+}
+
+impl<T> OfferWait<T> {
+    pub(crate) fn new() -> Self {
+        Self {
+            wait: WaitPoint::new(),
+            _places: PhantomData,
+        }
+    }
+
+    /// Waits for room as [`WaitPoint::wait`] does, lending `value` to the
+    /// receivers meanwhile ([`WaitPoint::wait_lending`]).
+    pub(crate) fn wait_offering(
+        &self,
+        value: T,
+        should_sleep: impl Fn() -> bool,
+        deadline: Option<Instant>,
+        step: impl FnMut() -> bool,
+    ) -> Offered<T> {
+        let mut offer = MaybeUninit::new(value);
+        // SAFETY: the place is an initialized `T` in this frame, untouched
+        // until the wait returns, as `hand_off` below expects.
+        let (taken, timed_out) = unsafe {
+            self.wait
+                .wait_lending(offer.as_mut_ptr().cast(), should_sleep, deadline, step)
+        };
+        if taken {
+            return Offered::Taken;
+        }
+        // SAFETY: not taken, so the value is still ours and initialized
+        // (invariant 6); it is read out once.
+        let value = unsafe { offer.assume_init_read() };
+        if timed_out {
+            Offered::TimedOut(value)
+        } else {
+            Offered::Retry(value)
+        }
+    }
+
+    /// Moves the first waiting sender's value into the slot `refill`
+    /// offers, if that sender lends one and [`Refill::fill`] takes it.
+    /// Returns whether it did.
+    #[inline]
+    pub(crate) fn hand_off(&self, refill: &Refill<'_, T>) -> bool {
+        // SAFETY: every place on this wait point is an initialized `T` while
+        // its node is linked (`wait_offering`); `fill` reads it at most once,
+        // and only when it keeps the value, which `hand_off` then records.
+        unsafe {
+            self.wait
+                .hand_off(|place| refill.fill(|| ptr::read(place.cast::<T>())))
+        }
+    }
+}
+
+/// The receivers' wait point of a channel of `T`: a [`WaitPoint`] whose
+/// thread waiters may lend an empty landing place for a sender to move a
+/// value into, as [`OfferWait`] for the other side.
+pub(crate) struct LandWait<T> {
+    wait: WaitPoint,
+    _places: PhantomData<fn(T) -> T>,
+}
+
+impl<T> LandWait<T> {
+    pub(crate) fn new() -> Self {
+        Self {
+            wait: WaitPoint::new(),
+            _places: PhantomData,
+        }
+    }
+
+    /// Waits for a value as [`WaitPoint::wait`] does, lending a landing
+    /// place to the senders meanwhile; returns the value if one landed.
+    pub(crate) fn wait_landing(
+        &self,
+        should_sleep: impl Fn() -> bool,
+        deadline: Option<Instant>,
+        step: impl FnMut() -> bool,
+    ) -> Landed<T> {
+        let mut place = MaybeUninit::<T>::uninit();
+        // SAFETY: the place is room for a `T` in this frame, untouched until
+        // the wait returns, as `hand_off` below expects.
+        let (taken, timed_out) = unsafe {
+            self.wait
+                .wait_lending(place.as_mut_ptr().cast(), should_sleep, deadline, step)
+        };
+        if taken {
+            // SAFETY: a hand-off wrote a value into the place before it set
+            // `taken` (invariant 6).
+            return Landed::Value(unsafe { place.assume_init() });
+        }
+        if timed_out {
+            Landed::TimedOut
+        } else {
+            Landed::Retry
+        }
+    }
+
+    /// Gives the first waiting receiver the value `landing` holds, if that
+    /// receiver lends a place and [`Landing::land`] claims the pop for it.
+    /// Returns whether it did.
+    #[inline]
+    pub(crate) fn hand_off(&self, landing: &Landing<'_, T>) -> bool {
+        // SAFETY: every place on this wait point is room for a `T` while its
+        // node is linked (`wait_landing`); `land` writes it at most once, and
+        // `hand_off` records that it did.
+        unsafe {
+            self.wait
+                .hand_off(|place| landing.land(|value| ptr::write(place.cast::<T>(), value)))
+        }
+    }
+}
+
+impl<T> core::ops::Deref for LandWait<T> {
+    type Target = WaitPoint;
+
+    fn deref(&self) -> &WaitPoint {
+        &self.wait
+    }
+}
+
+impl<T> fmt::Debug for LandWait<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.wait.fmt(f)
+    }
+}
+
+impl<T> core::ops::Deref for OfferWait<T> {
+    type Target = WaitPoint;
+
+    fn deref(&self) -> &WaitPoint {
+        &self.wait
+    }
+}
+
+impl<T> fmt::Debug for OfferWait<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.wait.fmt(f)
     }
 }

@@ -109,6 +109,26 @@
 //!    before (so `head` includes them), and the count read after includes
 //!    every eviction whose flag was cleared before `head` was read (by the
 //!    release sequence of invariant 6).
+//! 8. Refilling. A pop that has claimed and read its slot at `head` may,
+//!    before freeing it, claim the push at the slot's next position
+//!    (`head + one_lap`) by the push's own CAS on `tail`, expecting exactly
+//!    that position. The CAS succeeds only if `tail` is there, unmarked:
+//!    every other slot is full and the channel is connected. Until the
+//!    pop's stamp store no push can claim the slot (its stamp is still last
+//!    lap's full one), so the refilling thread alone writes it, and its one
+//!    stamp store publishes the slot full for the next lap (the next
+//!    position plus one) instead of freeing it. To every other thread this
+//!    is a pop followed by a push of one value at the next position:
+//!    capacity, FIFO order and the readings are as for any push.
+//! 9. Landing. A push that has claimed its position at `tail` may, before
+//!    publishing, claim the pop of that same position by the pop's own CAS
+//!    on `head`, expecting exactly that position: it succeeds only if no
+//!    other value is in the ring. The value then goes straight to a waiting
+//!    receiver and never enters the slot, whose stamp stays "empty for this
+//!    lap" (no receiver can claim it: its pop condition never held, and
+//!    `head` has moved past it) until the one stamp store frees it for the
+//!    next lap. To every other thread this is a push followed by the pop of
+//!    that value.
 
 #![allow(unsafe_code)]
 
@@ -237,7 +257,27 @@ impl<T> Ring<T> {
     /// that at one instant during the call every slot held a value.
     #[inline]
     pub(crate) fn push(&self, value: T) -> Result<(), PushError<T>> {
-        self.push_or_else::<_, true, false>(value, |value, _, _, _, _| Err(PushError::Full(value)))
+        self.push_or_else::<_, _, true, false>(
+            value,
+            |value, _, _, _, _| Err(PushError::Full(value)),
+            |_| (),
+        )
+    }
+
+    /// As `push` (with `CONFIRM_FULL`) or `push_or_wait` (without); once the
+    /// push is claimed, `land` may hand the value straight to a waiting
+    /// receiver through [`Landing::land`]. Returns what `land` returned.
+    #[inline]
+    pub(crate) fn push_landing<L, const CONFIRM_FULL: bool>(
+        &self,
+        value: T,
+        land: impl FnOnce(&Landing<'_, T>) -> L,
+    ) -> Result<L, PushError<T>> {
+        self.push_or_else::<_, _, CONFIRM_FULL, false>(
+            value,
+            |value, _, _, _, _| Err(PushError::Full(value)),
+            land,
+        )
     }
 
     /// As `push`, for a caller that must not wait (a `poll`): where `push`
@@ -247,7 +287,11 @@ impl<T> Ring<T> {
     /// so that the model can run the thread it waits for).
     #[inline]
     pub(crate) fn push_nowait(&self, value: T) -> Result<(), TryPush<T>> {
-        self.push_or_else::<_, true, true>(value, |value, _, _, _, _| Err(TryPush::Full(value)))
+        self.push_or_else::<_, _, true, true>(
+            value,
+            |value, _, _, _, _| Err(TryPush::Full(value)),
+            |_| (),
+        )
     }
 
     /// Pushes `value` if the slot at `tail` is free, for a sender that waits
@@ -256,9 +300,14 @@ impl<T> Ring<T> {
     /// `Full`, and in both the slot's stamp changes when the sender can go
     /// on. Skipping that check spares the receivers' `head` line, which a
     /// sender on a full ring would otherwise read on every attempt.
+    #[cfg(test)]
     #[inline]
     pub(crate) fn push_or_wait(&self, value: T) -> Result<(), PushError<T>> {
-        self.push_or_else::<_, false, false>(value, |value, _, _, _, _| Err(PushError::Full(value)))
+        self.push_or_else::<_, _, false, false>(
+            value,
+            |value, _, _, _, _| Err(PushError::Full(value)),
+            |_| (),
+        )
     }
 
     /// Pushes `value`; if the ring is full, evicts the oldest value to make
@@ -268,8 +317,9 @@ impl<T> Ring<T> {
         // Without `CONFIRM_FULL`: the `head` CAS below decides whether the
         // ring is full, so the fence and `head` load that would confirm it
         // first are left out.
-        let result =
-            self.push_or_else::<_, false, false>(value, |value, tail, new_tail, slot, backoff| {
+        let result = self.push_or_else::<_, _, false, false>(
+            value,
+            |value, tail, new_tail, slot, backoff| {
                 let head = tail.wrapping_sub(self.one_lap);
                 let new_head = new_tail.wrapping_sub(self.one_lap);
                 // Claim the oldest value exactly as a receiver would; whoever
@@ -329,7 +379,9 @@ impl<T> Ring<T> {
                 slot.stamp.store(tail.wrapping_add(1), Ordering::Release);
                 self.in_flight.finished();
                 Err(Ok(Some(old)))
-            });
+            },
+            |_| (),
+        );
         match result {
             Ok(()) => Ok(None),
             Err(evicted_or_disconnected) => evicted_or_disconnected,
@@ -341,12 +393,17 @@ impl<T> Ring<T> {
     /// holds last lap's value (without); it returns `Ok(value)` to retry or
     /// `Err(e)` to return `e`. With `NOWAIT`, waiting for another thread's
     /// claimed operation gives up after `NOWAIT_SPINS` sightings.
+    ///
+    /// Once the push is claimed, `land` may give the value straight to a
+    /// waiting receiver through [`Landing::land`] (invariant 9); what it
+    /// returns is returned.
     #[inline(always)]
-    fn push_or_else<E: PushStop<T>, const CONFIRM_FULL: bool, const NOWAIT: bool>(
+    fn push_or_else<L, E: PushStop<T>, const CONFIRM_FULL: bool, const NOWAIT: bool>(
         &self,
         mut value: T,
         mut on_full: impl FnMut(T, usize, usize, &Slot<T>, &Backoff) -> Result<T, E>,
-    ) -> Result<(), E> {
+        land: impl FnOnce(&Landing<'_, T>) -> L,
+    ) -> Result<L, E> {
         let backoff = Backoff::new();
         let mut busy = 0u32;
         let mut tail = self.back.tail.load(Ordering::Relaxed);
@@ -370,14 +427,31 @@ impl<T> Ring<T> {
                     Ordering::Relaxed,
                 ) {
                     Ok(_) => {
-                        // SAFETY: the CAS gave us the slot (invariant 3) and
-                        // its stamp says it is empty (invariant 2).
-                        slot.value
-                            .with_mut(|p| unsafe { p.write(MaybeUninit::new(value)) });
-                        // Publish; pairs with the receiver's Acquire load.
-                        slot.stamp.store(tail.wrapping_add(1), Ordering::Release);
+                        let landing = Landing {
+                            ring: self,
+                            pos: tail,
+                            new_pos: new_tail,
+                            value: core::cell::Cell::new(Some(value)),
+                        };
+                        let landed = land(&landing);
+                        let stamp = match landing.value.into_inner() {
+                            Some(value) => {
+                                // SAFETY: the CAS gave us the slot (invariant
+                                // 3) and its stamp says it is empty
+                                // (invariant 2).
+                                slot.value
+                                    .with_mut(|p| unsafe { p.write(MaybeUninit::new(value)) });
+                                tail.wrapping_add(1)
+                            }
+                            // Landed: pushed and popped at once, so the slot
+                            // is free for the next lap (invariant 9).
+                            None => tail.wrapping_add(self.one_lap),
+                        };
+                        // Publish; pairs with the Acquire stamp load of the
+                        // receiver that pops the value, or of the next push.
+                        slot.stamp.store(stamp, Ordering::Release);
                         self.in_flight.finished();
-                        return Ok(());
+                        return Ok(landed);
                     }
                     Err(current) => {
                         tail = current;
@@ -440,21 +514,48 @@ impl<T> Ring<T> {
     /// claimed one.
     #[inline]
     pub(crate) fn pop(&self) -> Result<T, PopError> {
-        self.pop_with::<_, _, false>(|slot| {
-            // SAFETY: `pop_with` runs this between its claim and the slot's
-            // release (invariant 3), with the slot full (invariant 2).
-            slot.value.with(|p| unsafe { ptr::read(p).assume_init() })
-        })
+        self.pop_with::<_, _, _, false>(
+            |slot| {
+                // SAFETY: `pop_with` runs this between its claim and the
+                // slot's release (invariant 3), with the slot full
+                // (invariant 2).
+                slot.value.with(|p| unsafe { ptr::read(p).assume_init() })
+            },
+            |_| (),
+        )
+        .map(|(value, ())| value)
+    }
+
+    /// As `pop`, and before the slot is freed, `refill` may push a value
+    /// into it through [`Refill::fill`]: the push at the slot's next
+    /// position, made without letting the slot go (see invariant 8). Returns
+    /// the value popped and what `refill` returned.
+    #[inline]
+    pub(crate) fn pop_refilling<R>(
+        &self,
+        refill: impl FnOnce(&Refill<'_, T>) -> R,
+    ) -> Result<(T, R), PopError> {
+        self.pop_with::<_, _, _, false>(
+            |slot| {
+                // SAFETY: as in `pop`.
+                slot.value.with(|p| unsafe { ptr::read(p).assume_init() })
+            },
+            refill,
+        )
     }
 
     /// As `pop`, for a caller that must not wait; gives up with `Busy` as
     /// [`push_nowait`](Self::push_nowait) does.
     #[inline]
     pub(crate) fn pop_nowait(&self) -> Result<T, TryPop> {
-        self.pop_with::<_, _, true>(|slot| {
-            // SAFETY: as in `pop`.
-            slot.value.with(|p| unsafe { ptr::read(p).assume_init() })
-        })
+        self.pop_with::<_, _, _, true>(
+            |slot| {
+                // SAFETY: as in `pop`.
+                slot.value.with(|p| unsafe { ptr::read(p).assume_init() })
+            },
+            |_| (),
+        )
+        .map(|(value, ())| value)
     }
 
     /// Pops the oldest value and drops it where it lies, for a drain: a value
@@ -466,27 +567,35 @@ impl<T> Ring<T> {
         claimed: impl FnOnce(),
         panics: &mut FirstPanic,
     ) -> Result<(), PopError> {
-        self.pop_with::<_, _, false>(|slot| {
-            claimed();
-            if core::mem::needs_drop::<T>() {
-                panics.catch(|| {
-                    // SAFETY: as in `pop`, the slot is ours and full; the
-                    // value is dropped once here and never read again, since
-                    // the slot is freed for the next lap right after.
-                    slot.value
-                        .with_mut(|p| unsafe { ptr::drop_in_place((*p).as_mut_ptr()) });
-                });
-            }
-        })
+        self.pop_with::<_, _, _, false>(
+            |slot| {
+                claimed();
+                if core::mem::needs_drop::<T>() {
+                    panics.catch(|| {
+                        // SAFETY: as in `pop`, the slot is ours and full;
+                        // the value is dropped once here and never read
+                        // again, since the slot is freed for the next lap
+                        // right after.
+                        slot.value
+                            .with_mut(|p| unsafe { ptr::drop_in_place((*p).as_mut_ptr()) });
+                    });
+                }
+            },
+            |_| (),
+        )
+        .map(|((), ())| ())
     }
 
-    /// The pop loop. `take` runs once a slot is claimed and full, before the
-    /// slot is freed; it must not panic.
+    /// The pop loop. `take` runs once a slot is claimed and full, then
+    /// `refill` with the slot emptied, before the slot is freed (or, if
+    /// `refill` filled it, published full for its next lap); neither may
+    /// panic.
     #[inline(always)]
-    fn pop_with<R, E: PopStop, const NOWAIT: bool>(
+    fn pop_with<R, F, E: PopStop, const NOWAIT: bool>(
         &self,
         take: impl FnOnce(&Slot<T>) -> R,
-    ) -> Result<R, E> {
+        refill: impl FnOnce(&Refill<'_, T>) -> F,
+    ) -> Result<(R, F), E> {
         let backoff = Backoff::new();
         let mut busy = 0u32;
         // Consecutive sightings of an eviction's flag (see below).
@@ -510,12 +619,26 @@ impl<T> Ring<T> {
                         // The CAS gave us the slot (invariant 3) and its stamp
                         // says it is full (invariant 2).
                         let value = take(slot);
-                        // Free the slot for the next lap; pairs with the
-                        // Acquire stamp load of the next push here.
-                        slot.stamp
-                            .store(head.wrapping_add(self.one_lap), Ordering::Release);
+                        let next_lap = head.wrapping_add(self.one_lap);
+                        let offer = Refill {
+                            ring: self,
+                            slot,
+                            pos: next_lap,
+                            filled: core::cell::Cell::new(false),
+                        };
+                        let refilled = refill(&offer);
+                        // Free the slot for the next lap, or publish the
+                        // value `refill` pushed at that lap (invariant 8);
+                        // pairs with the Acquire stamp load of the next push
+                        // or pop here.
+                        let stamp = if offer.filled.get() {
+                            next_lap.wrapping_add(1)
+                        } else {
+                            next_lap
+                        };
+                        slot.stamp.store(stamp, Ordering::Release);
                         self.in_flight.finished();
-                        return Ok(value);
+                        return Ok((value, refilled));
                     }
                     Err(current) => {
                         // Lost to another receiver or an evicting sender. Retry
@@ -1091,6 +1214,92 @@ impl<T> Ring<T> {
 /// How many times in a row a receiver re-reads a `head` that carries the
 /// eviction flag with a bare spin hint before it backs off.
 const FLAGGED_SPINS: u32 = 256;
+
+/// The slot a pop has claimed and read out, offered for the push at the
+/// slot's next position before it is freed ([`Ring::pop_refilling`]).
+pub(crate) struct Refill<'a, T> {
+    ring: &'a Ring<T>,
+    slot: &'a Slot<T>,
+    /// The slot's position in the next lap: the stamp that frees it.
+    pos: usize,
+    filled: core::cell::Cell<bool>,
+}
+
+impl<T> Refill<'_, T> {
+    /// Pushes the value that `value` returns into the slot, if that push is
+    /// the next one (`tail` is at the slot's next position: every other slot
+    /// holds a value, and the channel is connected). `value` runs only then,
+    /// after the claim, and must not panic. Returns whether it pushed; at
+    /// most once.
+    #[inline]
+    pub(crate) fn fill(&self, value: impl FnOnce() -> T) -> bool {
+        let tail = &self.ring.back.tail;
+        if self.filled.get() || tail.load(Ordering::Relaxed) != self.pos {
+            return false;
+        }
+        // The same claim as a push's (invariant 8); a disconnected `tail`
+        // carries the mark and fails it.
+        if tail
+            .compare_exchange(
+                self.pos,
+                self.ring.next(self.pos),
+                Ordering::SeqCst,
+                Ordering::Relaxed,
+            )
+            .is_err()
+        {
+            return false;
+        }
+        let value = value();
+        // SAFETY: the pop's claim on `head` still holds the slot (invariant
+        // 3) and its value was read out, so it is uninitialized (invariant
+        // 2); our CAS also claimed the push at the slot's next position, so
+        // no other thread will write it. `pop_with` publishes it.
+        self.slot.value.with_mut(|p| unsafe { (*p).write(value) });
+        self.filled.set(true);
+        true
+    }
+}
+
+/// A push just claimed, before it is published, offered to a waiting
+/// receiver ([`Ring::push_landing`]).
+pub(crate) struct Landing<'a, T> {
+    ring: &'a Ring<T>,
+    /// The position the push claimed.
+    pos: usize,
+    /// The position after it.
+    new_pos: usize,
+    /// The value, until it lands.
+    value: core::cell::Cell<Option<T>>,
+}
+
+impl<T> Landing<'_, T> {
+    /// Claims the pop of the value just pushed, if that pop is the next one
+    /// (`head` is at the push's position: the ring held nothing else), and
+    /// gives the value to `place`, which must not panic. Returns whether it
+    /// did; at most once.
+    #[inline]
+    pub(crate) fn land(&self, place: impl FnOnce(T)) -> bool {
+        let head = &self.ring.head;
+        if head.load(Ordering::Relaxed) != self.pos {
+            return false;
+        }
+        // The same claim as a pop's (invariant 9).
+        if head
+            .compare_exchange(self.pos, self.new_pos, Ordering::SeqCst, Ordering::Relaxed)
+            .is_err()
+        {
+            return false;
+        }
+        match self.value.take() {
+            Some(value) => {
+                place(value);
+                true
+            }
+            None => unreachable!("a pushed value lands once: `head` moved past it"),
+        }
+    }
+}
 
 /// What [`Ring::snapshot`] read at one instant.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -326,6 +326,27 @@ impl Patience {
         }
     }
 
+    /// Spins one step and returns `true`, or returns `false`, doing nothing,
+    /// once the spinning phase is over (and always under loom); the
+    /// yielding phase of [`step`](Self::step) is left for later.
+    #[inline]
+    pub(crate) fn spin(&self) -> bool {
+        #[cfg(not(loom))]
+        {
+            let step = self.steps.get();
+            if step < self.limit {
+                self.steps.set(step + 1);
+                spin_step(step);
+                return true;
+            }
+            false
+        }
+        #[cfg(loom)]
+        {
+            false
+        }
+    }
+
     /// Waits one step and returns `true`, or returns `false` once the caller
     /// should park.
     #[inline]

@@ -419,7 +419,10 @@ mod streams {
             let mut stream = rx.stream();
             let mut cx = Context::from_waker(&waker);
             assert!(Pin::new(&mut stream).poll_next(&mut cx).is_pending());
-            tx.send(1).unwrap(); // announced to the thread, queued first
+            // Announced to the thread, queued first. `try_send`, because a
+            // blocking `send` would land the value in the waiting thread's
+            // place, and the stream could never win.
+            tx.try_send(1).unwrap();
             if Pin::new(&mut stream).poll_next(&mut cx) != Poll::Ready(Some(1)) {
                 continue; // the thread took it first
             }
