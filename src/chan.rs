@@ -407,17 +407,19 @@ impl<T> Chan<T> {
     #[inline(always)]
     fn push_block<const STRICT: bool>(&self, value: T) -> Result<(), PushError<T>> {
         let header = self.header();
-        let pushed = self.ring().push_landing::<_, STRICT>(value, |landing| {
-            // The handshake with a waiting receiver: our claim on `tail` came
-            // first (SeqCst), then this load of the waiter count (SeqCst).
-            if !header.recv_wait.has_waiters() {
-                Pushed::NobodyWaits
-            } else if header.recv_wait.hand_off(landing) {
-                Pushed::Landed
-            } else {
-                Pushed::Waiters
-            }
-        })?;
+        let pushed = self
+            .ring()
+            .push_landing::<_, STRICT>(value, |landing, value| {
+                // The handshake with a waiting receiver: our claim on `tail` came
+                // first (SeqCst), then this load of the waiter count (SeqCst).
+                if !header.recv_wait.has_waiters() {
+                    return (Pushed::NobodyWaits, Err(value));
+                }
+                match header.recv_wait.hand_off(landing, value) {
+                    Ok(landed) => (Pushed::Landed, Ok(landed)),
+                    Err(value) => (Pushed::Waiters, Err(value)),
+                }
+            })?;
         match pushed {
             Pushed::NobodyWaits => {}
             Pushed::Waiters => header.recv_wait.notify_one(),
@@ -669,18 +671,17 @@ impl<T> Chan<T> {
             // The handshake with a waiting sender: our claim on `head` came
             // first (SeqCst), then this load of the waiter count (SeqCst).
             if !header.send_wait.has_waiters() {
-                return Refilled::NobodyWaits;
+                return (Refilled::NobodyWaits, None);
             }
             // A hand-off keeps the level where it was: leave the freed slot
             // to the senders when someone waits for relief, so that the pop
             // that crosses the low watermark is seen by `popped`.
             if header.relief_wait.has_waiters() {
-                return Refilled::No;
+                return (Refilled::No, None);
             }
-            if header.send_wait.hand_off(refill) {
-                Refilled::HandedOff
-            } else {
-                Refilled::No
+            match header.send_wait.hand_off(refill) {
+                Some(filled) => (Refilled::HandedOff, Some(filled)),
+                None => (Refilled::No, None),
             }
         });
         match popped {

@@ -81,7 +81,7 @@ use core::ptr;
 use core::task::Waker;
 use std::time::Instant;
 
-use crate::ring::{Landing, Refill};
+use crate::ring::{Filled, Landed as LandedPop, Landing, Refill};
 use crate::sync::{
     current_thread, park, seq_cst_point, AtomicUsize, Mutex, MutexGuard, Ordering, Thread,
     UnsafeCell,
@@ -745,16 +745,20 @@ impl<T> OfferWait<T> {
 
     /// Moves the first waiting sender's value into the slot `refill`
     /// offers, if that sender lends one and [`Refill::fill`] takes it.
-    /// Returns whether it did.
+    /// Returns the proof that it did.
     #[inline]
-    pub(crate) fn hand_off(&self, refill: &Refill<'_, T>) -> bool {
+    pub(crate) fn hand_off<'a>(&self, refill: Refill<'a, T>) -> Option<Filled<'a>> {
+        let mut filled = None;
         // SAFETY: every place on this wait point is an initialized `T` while
         // its node is linked (`wait_offering`); `fill` reads it at most once,
         // and only when it keeps the value, which `hand_off` then records.
         unsafe {
-            self.wait
-                .hand_off(|place| refill.fill(|| ptr::read(place.cast::<T>())))
+            self.wait.hand_off(|place| {
+                filled = refill.fill(|| ptr::read(place.cast::<T>()));
+                filled.is_some()
+            });
         }
+        filled
     }
 }
 
@@ -801,17 +805,42 @@ impl<T> LandWait<T> {
         }
     }
 
-    /// Gives the first waiting receiver the value `landing` holds, if that
-    /// receiver lends a place and [`Landing::land`] claims the pop for it.
-    /// Returns whether it did.
+    /// Gives the first waiting receiver `value`, the value of the push
+    /// `landing` offers, if that receiver lends a place and
+    /// [`Landing::land`] claims the pop for it. Returns the proof that it
+    /// did, or the value.
     #[inline]
-    pub(crate) fn hand_off(&self, landing: &Landing<'_, T>) -> bool {
+    pub(crate) fn hand_off<'a>(
+        &self,
+        landing: Landing<'a, T>,
+        value: T,
+    ) -> Result<LandedPop<'a>, T> {
+        let mut value = Some(value);
+        let mut landed = None;
         // SAFETY: every place on this wait point is room for a `T` while its
         // node is linked (`wait_landing`); `land` writes it at most once, and
         // `hand_off` records that it did.
         unsafe {
-            self.wait
-                .hand_off(|place| landing.land(|value| ptr::write(place.cast::<T>(), value)))
+            self.wait.hand_off(|place| {
+                let Some(v) = value.take() else {
+                    return false;
+                };
+                match landing.land(v, |v| ptr::write(place.cast::<T>(), v)) {
+                    Ok(proof) => {
+                        landed = Some(proof);
+                        true
+                    }
+                    Err(v) => {
+                        value = Some(v);
+                        false
+                    }
+                }
+            });
+        }
+        match (landed, value) {
+            (Some(proof), _) => Ok(proof),
+            (None, Some(value)) => Err(value),
+            (None, None) => unreachable!("a value that did not land is given back"),
         }
     }
 }

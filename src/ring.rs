@@ -260,18 +260,20 @@ impl<T> Ring<T> {
         self.push_or_else::<_, _, true, false>(
             value,
             |value, _, _, _, _| Err(PushError::Full(value)),
-            |_| (),
+            |_, value| ((), Err(value)),
         )
     }
 
     /// As `push` (with `CONFIRM_FULL`) or `push_or_wait` (without); once the
-    /// push is claimed, `land` may hand the value straight to a waiting
-    /// receiver through [`Landing::land`]. Returns what `land` returned.
+    /// push is claimed, `land` gets the value and may hand it straight to a
+    /// waiting receiver through [`Landing::land`], returning the proof, or
+    /// return the value for the push to write. Returns what `land` returned
+    /// first.
     #[inline]
     pub(crate) fn push_landing<L, const CONFIRM_FULL: bool>(
         &self,
         value: T,
-        land: impl FnOnce(&Landing<'_, T>) -> L,
+        land: impl FnOnce(Landing<'_, T>, T) -> (L, Result<Landed<'_>, T>),
     ) -> Result<L, PushError<T>> {
         self.push_or_else::<_, _, CONFIRM_FULL, false>(
             value,
@@ -290,7 +292,7 @@ impl<T> Ring<T> {
         self.push_or_else::<_, _, true, true>(
             value,
             |value, _, _, _, _| Err(TryPush::Full(value)),
-            |_| (),
+            |_, value| ((), Err(value)),
         )
     }
 
@@ -306,7 +308,7 @@ impl<T> Ring<T> {
         self.push_or_else::<_, _, false, false>(
             value,
             |value, _, _, _, _| Err(PushError::Full(value)),
-            |_| (),
+            |_, value| ((), Err(value)),
         )
     }
 
@@ -380,7 +382,7 @@ impl<T> Ring<T> {
                 self.in_flight.finished();
                 Err(Ok(Some(old)))
             },
-            |_| (),
+            |_, value| ((), Err(value)),
         );
         match result {
             Ok(()) => Ok(None),
@@ -395,14 +397,16 @@ impl<T> Ring<T> {
     /// claimed operation gives up after `NOWAIT_SPINS` sightings.
     ///
     /// Once the push is claimed, `land` may give the value straight to a
-    /// waiting receiver through [`Landing::land`] (invariant 9); what it
-    /// returns is returned.
+    /// waiting receiver through [`Landing::land`] (invariant 9), or return
+    /// it to be written; what it returns first is returned. The value and
+    /// the landing travel by value, so that a push nobody waits for keeps
+    /// its value in registers.
     #[inline(always)]
     fn push_or_else<L, E: PushStop<T>, const CONFIRM_FULL: bool, const NOWAIT: bool>(
         &self,
         mut value: T,
         mut on_full: impl FnMut(T, usize, usize, &Slot<T>, &Backoff) -> Result<T, E>,
-        land: impl FnOnce(&Landing<'_, T>) -> L,
+        land: impl FnOnce(Landing<'_, T>, T) -> (L, Result<Landed<'_>, T>),
     ) -> Result<L, E> {
         let backoff = Backoff::new();
         let mut busy = 0u32;
@@ -431,11 +435,11 @@ impl<T> Ring<T> {
                             ring: self,
                             pos: tail,
                             new_pos: new_tail,
-                            value: core::cell::Cell::new(Some(value)),
+                            _brand: PhantomData,
                         };
-                        let landed = land(&landing);
-                        let stamp = match landing.value.into_inner() {
-                            Some(value) => {
+                        let (landed, outcome) = land(landing, value);
+                        let stamp = match outcome {
+                            Err(value) => {
                                 // SAFETY: the CAS gave us the slot (invariant
                                 // 3) and its stamp says it is empty
                                 // (invariant 2).
@@ -444,8 +448,9 @@ impl<T> Ring<T> {
                                 tail.wrapping_add(1)
                             }
                             // Landed: pushed and popped at once, so the slot
-                            // is free for the next lap (invariant 9).
-                            None => tail.wrapping_add(self.one_lap),
+                            // is free for the next lap (invariant 9). Only
+                            // `Landing::land` makes the proof.
+                            Ok(Landed { .. }) => tail.wrapping_add(self.one_lap),
                         };
                         // Publish; pairs with the Acquire stamp load of the
                         // receiver that pops the value, or of the next push.
@@ -521,19 +526,20 @@ impl<T> Ring<T> {
                 // (invariant 2).
                 slot.value.with(|p| unsafe { ptr::read(p).assume_init() })
             },
-            |_| (),
+            |_| ((), None),
         )
         .map(|(value, ())| value)
     }
 
     /// As `pop`, and before the slot is freed, `refill` may push a value
     /// into it through [`Refill::fill`]: the push at the slot's next
-    /// position, made without letting the slot go (see invariant 8). Returns
-    /// the value popped and what `refill` returned.
+    /// position, made without letting the slot go (see invariant 8), and
+    /// return the proof that it did. Returns the value popped and what
+    /// `refill` returned first.
     #[inline]
     pub(crate) fn pop_refilling<R>(
         &self,
-        refill: impl FnOnce(&Refill<'_, T>) -> R,
+        refill: impl FnOnce(Refill<'_, T>) -> (R, Option<Filled<'_>>),
     ) -> Result<(T, R), PopError> {
         self.pop_with::<_, _, _, false>(
             |slot| {
@@ -553,7 +559,7 @@ impl<T> Ring<T> {
                 // SAFETY: as in `pop`.
                 slot.value.with(|p| unsafe { ptr::read(p).assume_init() })
             },
-            |_| (),
+            |_| ((), None),
         )
         .map(|(value, ())| value)
     }
@@ -581,20 +587,20 @@ impl<T> Ring<T> {
                     });
                 }
             },
-            |_| (),
+            |_| ((), None),
         )
         .map(|((), ())| ())
     }
 
     /// The pop loop. `take` runs once a slot is claimed and full, then
     /// `refill` with the slot emptied, before the slot is freed (or, if
-    /// `refill` filled it, published full for its next lap); neither may
-    /// panic.
+    /// `refill` returns the proof that it filled it, published full for its
+    /// next lap); neither may panic.
     #[inline(always)]
     fn pop_with<R, F, E: PopStop, const NOWAIT: bool>(
         &self,
         take: impl FnOnce(&Slot<T>) -> R,
-        refill: impl FnOnce(&Refill<'_, T>) -> F,
+        refill: impl FnOnce(Refill<'_, T>) -> (F, Option<Filled<'_>>),
     ) -> Result<(R, F), E> {
         let backoff = Backoff::new();
         let mut busy = 0u32;
@@ -624,14 +630,15 @@ impl<T> Ring<T> {
                             ring: self,
                             slot,
                             pos: next_lap,
-                            filled: core::cell::Cell::new(false),
+                            _brand: PhantomData,
                         };
-                        let refilled = refill(&offer);
+                        let (refilled, filled) = refill(offer);
                         // Free the slot for the next lap, or publish the
-                        // value `refill` pushed at that lap (invariant 8);
-                        // pairs with the Acquire stamp load of the next push
-                        // or pop here.
-                        let stamp = if offer.filled.get() {
+                        // value `refill` pushed at that lap (invariant 8;
+                        // only `Refill::fill` makes the proof); pairs with
+                        // the Acquire stamp load of the next push or pop
+                        // here.
+                        let stamp = if filled.is_some() {
                             next_lap.wrapping_add(1)
                         } else {
                             next_lap
@@ -1215,6 +1222,10 @@ impl<T> Ring<T> {
 /// eviction flag with a bare spin hint before it backs off.
 const FLAGGED_SPINS: u32 = 256;
 
+/// Keeps a lifetime invariant, so that a proof made for one [`Refill`] or
+/// [`Landing`] cannot pass for another's.
+type Brand<'a> = PhantomData<fn(&'a ()) -> &'a ()>;
+
 /// The slot a pop has claimed and read out, offered for the push at the
 /// slot's next position before it is freed ([`Ring::pop_refilling`]).
 pub(crate) struct Refill<'a, T> {
@@ -1222,42 +1233,44 @@ pub(crate) struct Refill<'a, T> {
     slot: &'a Slot<T>,
     /// The slot's position in the next lap: the stamp that frees it.
     pos: usize,
-    filled: core::cell::Cell<bool>,
+    _brand: Brand<'a>,
 }
 
-impl<T> Refill<'_, T> {
+/// The proof that [`Refill::fill`] pushed a value into its slot. Only
+/// `fill` makes one, and its lifetime is that of the refill it came from.
+pub(crate) struct Filled<'a> {
+    _brand: Brand<'a>,
+}
+
+impl<'a, T> Refill<'a, T> {
     /// Pushes the value that `value` returns into the slot, if that push is
     /// the next one (`tail` is at the slot's next position: every other slot
     /// holds a value, and the channel is connected). `value` runs only then,
-    /// after the claim, and must not panic. Returns whether it pushed; at
-    /// most once.
+    /// after the claim, and must not panic. Returns the proof if it pushed.
     #[inline]
-    pub(crate) fn fill(&self, value: impl FnOnce() -> T) -> bool {
+    pub(crate) fn fill(self, value: impl FnOnce() -> T) -> Option<Filled<'a>> {
         let tail = &self.ring.back.tail;
-        if self.filled.get() || tail.load(Ordering::Relaxed) != self.pos {
-            return false;
+        if tail.load(Ordering::Relaxed) != self.pos {
+            return None;
         }
         // The same claim as a push's (invariant 8); a disconnected `tail`
         // carries the mark and fails it.
-        if tail
-            .compare_exchange(
-                self.pos,
-                self.ring.next(self.pos),
-                Ordering::SeqCst,
-                Ordering::Relaxed,
-            )
-            .is_err()
-        {
-            return false;
-        }
+        tail.compare_exchange(
+            self.pos,
+            self.ring.next(self.pos),
+            Ordering::SeqCst,
+            Ordering::Relaxed,
+        )
+        .ok()?;
         let value = value();
         // SAFETY: the pop's claim on `head` still holds the slot (invariant
         // 3) and its value was read out, so it is uninitialized (invariant
         // 2); our CAS also claimed the push at the slot's next position, so
         // no other thread will write it. `pop_with` publishes it.
         self.slot.value.with_mut(|p| unsafe { (*p).write(value) });
-        self.filled.set(true);
-        true
+        Some(Filled {
+            _brand: PhantomData,
+        })
     }
 }
 
@@ -1269,35 +1282,38 @@ pub(crate) struct Landing<'a, T> {
     pos: usize,
     /// The position after it.
     new_pos: usize,
-    /// The value, until it lands.
-    value: core::cell::Cell<Option<T>>,
+    _brand: Brand<'a>,
 }
 
-impl<T> Landing<'_, T> {
+/// The proof that [`Landing::land`] claimed the pop of the value pushed.
+/// Only `land` makes one, and its lifetime is that of the landing it came
+/// from.
+pub(crate) struct Landed<'a> {
+    _brand: Brand<'a>,
+}
+
+impl<'a, T> Landing<'a, T> {
     /// Claims the pop of the value just pushed, if that pop is the next one
     /// (`head` is at the push's position: the ring held nothing else), and
-    /// gives the value to `place`, which must not panic. Returns whether it
-    /// did; at most once.
+    /// gives `value` to `place`, which must not panic. Returns the proof, or
+    /// the value if the pop was not the next one.
     #[inline]
-    pub(crate) fn land(&self, place: impl FnOnce(T)) -> bool {
+    pub(crate) fn land(self, value: T, place: impl FnOnce(T)) -> Result<Landed<'a>, T> {
         let head = &self.ring.head;
         if head.load(Ordering::Relaxed) != self.pos {
-            return false;
+            return Err(value);
         }
         // The same claim as a pop's (invariant 9).
         if head
             .compare_exchange(self.pos, self.new_pos, Ordering::SeqCst, Ordering::Relaxed)
             .is_err()
         {
-            return false;
+            return Err(value);
         }
-        match self.value.take() {
-            Some(value) => {
-                place(value);
-                true
-            }
-            None => unreachable!("a pushed value lands once: `head` moved past it"),
-        }
+        place(value);
+        Ok(Landed {
+            _brand: PhantomData,
+        })
     }
 }
 
