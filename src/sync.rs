@@ -353,12 +353,10 @@ impl Patience {
     pub(crate) fn step(&self) -> bool {
         #[cfg(not(loom))]
         {
-            let step = self.steps.get();
-            if step < self.limit {
-                self.steps.set(step + 1);
-                spin_step(step);
+            if self.spin() {
                 return true;
             }
+            let step = self.steps.get();
             if step < self.limit + YIELDS_BEFORE_PARK {
                 self.steps.set(step + 1);
                 std::thread::yield_now();
