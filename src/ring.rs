@@ -129,6 +129,19 @@
 //!    `head` has moved past it) until the one stamp store frees it for the
 //!    next lap. To every other thread this is a push followed by the pop of
 //!    that value.
+//! 10. Hints. `push_hint` and `pop_hint` hold positions that `tail` and
+//!     `head` held at some earlier instant: each is stored, Relaxed, with the
+//!     new position right after a successful single push or pop (and the
+//!     push hint after an eviction). A single push or pop starts from its
+//!     hint instead of a load of the index, and uses it only when the slot's
+//!     stamp there invites a claim; the claim's CAS expects the hint, so it
+//!     succeeds only if the index still holds it, and a stale hint costs a
+//!     failed CAS, which returns the index's value. Any other stamp sends the
+//!     operation back to a fresh load of the index before it decides
+//!     anything (full, empty, disconnected, wait). Hints are never
+//!     dereferenced as anything but a position's slot, and a position's
+//!     index is always below `cap`, so a hint of any age selects a real
+//!     slot. Loom models run without hints ([`Ring::push_start`] says why).
 
 #![allow(unsafe_code)]
 
@@ -143,6 +156,10 @@ use crossbeam_utils::CachePadded;
 
 use crate::sync::{fence, AtomicUsize, Backoff, InFlight, Ordering, UnsafeCell};
 use crate::unwind::FirstPanic;
+
+/// Whether single pushes and pops start from a position hint (invariant
+/// 10); not under loom (see [`Ring::push_start`]).
+const HINTED: bool = cfg!(not(loom));
 
 /// Why a ring could not be created.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -223,6 +240,17 @@ pub(crate) struct Ring<T> {
     /// Where threads wait out another thread's claimed operation (zero-sized
     /// outside loom).
     in_flight: InFlight,
+    /// Where the last push left `tail`: the next push's first guess
+    /// (invariant 10), so that a push does not start by loading the line the
+    /// previous push's CAS just wrote. On a line of its own: one thread
+    /// sending and receiving at capacity 1024 took 43 ns per value starting
+    /// from `tail` and `head`, 36 ns from a push hint kept on `tail`'s line,
+    /// 29 ns from hints on lines of their own.
+    #[cfg(not(loom))]
+    push_hint: CachePadded<AtomicUsize>,
+    /// Where the last pop left `head`, as `push_hint`.
+    #[cfg(not(loom))]
+    pop_hint: CachePadded<AtomicUsize>,
     _owns: PhantomData<T>,
 }
 
@@ -251,6 +279,45 @@ impl<T> Ring<T> {
         } else {
             (pos & !(self.one_lap - 1)).wrapping_add(self.one_lap)
         }
+    }
+
+    /// Where a push starts (invariant 10): its hint. Under loom, `tail`
+    /// itself: a Relaxed load of `tail` may already return any position it
+    /// held that this thread has not seen overwritten, which is the race a
+    /// hint adds, and the hint's own stores would multiply every model's
+    /// states (the hand-off models ran 24 times longer). Hints of every age
+    /// are driven through the same code by `stale_hints_decide_nothing`.
+    #[inline(always)]
+    fn push_start(&self) -> usize {
+        #[cfg(not(loom))]
+        let start = self.push_hint.load(Ordering::Relaxed);
+        #[cfg(loom)]
+        let start = self.back.tail.load(Ordering::Relaxed);
+        start
+    }
+
+    /// Where a pop starts, as [`push_start`](Self::push_start).
+    #[inline(always)]
+    fn pop_start(&self) -> usize {
+        #[cfg(not(loom))]
+        let start = self.pop_hint.load(Ordering::Relaxed);
+        #[cfg(loom)]
+        let start = self.head.load(Ordering::Relaxed);
+        start
+    }
+
+    /// Records where a push left `tail` (invariant 10).
+    #[inline(always)]
+    fn set_push_hint(&self, _tail: usize) {
+        #[cfg(not(loom))]
+        self.push_hint.store(_tail, Ordering::Relaxed);
+    }
+
+    /// Records where a pop left `head` (invariant 10).
+    #[inline(always)]
+    fn set_pop_hint(&self, _head: usize) {
+        #[cfg(not(loom))]
+        self.pop_hint.store(_head, Ordering::Relaxed);
     }
 
     /// Pushes `value` if there is room. Never fails spuriously: `Full` means
@@ -365,6 +432,7 @@ impl<T> Ring<T> {
                 self.back
                     .tail
                     .fetch_add(new_tail.wrapping_sub(tail), Ordering::SeqCst);
+                self.set_push_hint(new_tail);
                 // Clear the flag: the indices alone now show a full ring, and
                 // `head` is free again for receivers, who may take the next value
                 // while we swap ours in (a different slot unless `cap == 1`,
@@ -410,7 +478,11 @@ impl<T> Ring<T> {
     ) -> Result<L, E> {
         let backoff = Backoff::new();
         let mut busy = 0u32;
-        let mut tail = self.back.tail.load(Ordering::Relaxed);
+        // The first attempt starts from the hint; until it is confirmed by a
+        // CAS or replaced by a load, nothing but a claim is decided from it
+        // (invariant 10).
+        let mut tail = self.push_start();
+        let mut guess = HINTED;
         loop {
             if tail & self.mark_bit != 0 {
                 return Err(E::disconnected(value));
@@ -431,6 +503,7 @@ impl<T> Ring<T> {
                     Ordering::Relaxed,
                 ) {
                     Ok(_) => {
+                        self.set_push_hint(new_tail);
                         let landing = Landing {
                             ring: self,
                             pos: tail,
@@ -460,9 +533,15 @@ impl<T> Ring<T> {
                     }
                     Err(current) => {
                         tail = current;
-                        backoff.spin();
+                        // A stale hint is not contention: retry at once.
+                        if !core::mem::replace(&mut guess, false) {
+                            backoff.spin();
+                        }
                     }
                 }
+            } else if core::mem::replace(&mut guess, false) {
+                // The hint's slot does not invite a push: decide from `tail`.
+                tail = self.back.tail.load(Ordering::Relaxed);
             } else if stamp.wrapping_add(self.one_lap) == tail.wrapping_add(1) {
                 // The slot still holds last lap's value. The ring is full only
                 // if no receiver has claimed it yet: confirm against `head`.
@@ -606,7 +685,10 @@ impl<T> Ring<T> {
         let mut busy = 0u32;
         // Consecutive sightings of an eviction's flag (see below).
         let mut flagged = 0u32;
-        let mut head = self.head.load(Ordering::Relaxed);
+        // As in `push_or_else`: the hint only ever feeds a claim (invariant
+        // 10).
+        let mut head = self.pop_start();
+        let mut guess = HINTED;
         loop {
             let index = head & (self.mark_bit - 1);
             let slot = self.slot(index);
@@ -622,6 +704,7 @@ impl<T> Ring<T> {
                     Ordering::Relaxed,
                 ) {
                     Ok(_) => {
+                        self.set_pop_hint(new_head);
                         // The CAS gave us the slot (invariant 3) and its stamp
                         // says it is full (invariant 2).
                         let value = take(slot);
@@ -648,13 +731,18 @@ impl<T> Ring<T> {
                         return Ok((value, refilled));
                     }
                     Err(current) => {
-                        // Lost to another receiver or an evicting sender. Retry
-                        // at once with the fresh head: backing off here would
-                        // let a stream of evictions starve receivers.
+                        // Lost to another receiver or an evicting sender (or
+                        // the hint was stale). Retry at once with the fresh
+                        // head: backing off here would let a stream of
+                        // evictions starve receivers.
                         head = current;
+                        guess = false;
                         yield_if_loom();
                     }
                 }
+            } else if core::mem::replace(&mut guess, false) {
+                // The hint's slot does not invite a pop: decide from `head`.
+                head = self.head.load(Ordering::Relaxed);
             } else if stamp == head {
                 // The slot is empty for this lap. Confirm against `tail`; the
                 // fence orders the stamp load before the `tail` load.
@@ -1515,6 +1603,10 @@ impl<H, T> Shared<H, T> {
                     // SAFETY: derived from a non-null base plus an offset.
                     slots: NonNull::new_unchecked(slots),
                     in_flight: InFlight::default(),
+                    #[cfg(not(loom))]
+                    push_hint: CachePadded::new(AtomicUsize::new(0)),
+                    #[cfg(not(loom))]
+                    pop_hint: CachePadded::new(AtomicUsize::new(0)),
                     _owns: PhantomData,
                 },
             });
@@ -1775,6 +1867,99 @@ mod tests {
             ring.push_or_wait(5),
             Err(PushError::Disconnected(5))
         ));
+    }
+
+    /// Position hints of any age decide nothing (invariant 10): before every
+    /// operation both hints are set back to a position their index held at
+    /// some earlier step, and the ring still answers as a `VecDeque` does,
+    /// over many laps, with evictions, and on a full ring after a disconnect
+    /// (where a hint that looks current must not turn `Disconnected` into
+    /// `Full` or into an eviction).
+    #[test]
+    fn stale_hints_decide_nothing() {
+        const CAP: usize = 3;
+        let shared: Shared<(), u32> = Shared::new(CAP, ()).unwrap();
+        let ring = shared.ring();
+        let mut model = VecDeque::new();
+        let (mut tails, mut heads) = (vec![0usize], vec![0usize]);
+        let mut seed = 0x9e37_79b9_u32;
+        let mut random = move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 17;
+            seed ^= seed << 5;
+            seed as usize
+        };
+        // Mostly one of the last few positions (current, one behind, a lap
+        // behind), now and then any earlier one.
+        let pick = |history: &[usize], r: usize| {
+            let back = if r % 8 == 0 {
+                r / 8 % history.len()
+            } else {
+                r / 8 % history.len().min(2 * CAP + 2)
+            };
+            history[history.len() - 1 - back]
+        };
+        let mut set_hints = |tails: &[usize], heads: &[usize]| {
+            let r = random();
+            ring.push_hint
+                .store(pick(tails, r & 0xffff), Ordering::Relaxed);
+            ring.pop_hint.store(pick(heads, r >> 16), Ordering::Relaxed);
+            r
+        };
+        for step in 0..3000u32 {
+            match set_hints(&tails, &heads) % 3 {
+                0 => match ring.push(step) {
+                    Ok(()) => {
+                        assert!(model.len() < CAP, "step {step}: pushed into a full ring");
+                        model.push_back(step);
+                    }
+                    Err(PushError::Full(v)) => {
+                        assert_eq!((v, model.len()), (step, CAP), "step {step}: false full");
+                    }
+                    Err(PushError::Disconnected(_)) => panic!("step {step}: not disconnected"),
+                },
+                1 => assert_eq!(ring.pop().ok(), model.pop_front(), "step {step}"),
+                _ => {
+                    let evicted = if model.len() == CAP {
+                        model.pop_front()
+                    } else {
+                        None
+                    };
+                    assert_eq!(ring.force_push(step), Ok(evicted), "step {step}");
+                    model.push_back(step);
+                }
+            }
+            assert_eq!(ring.len(), model.len(), "step {step}");
+            tails.push(ring.back.tail.load(Ordering::SeqCst));
+            heads.push(ring.head.load(Ordering::SeqCst));
+        }
+        while model.len() < CAP {
+            ring.push(7).unwrap();
+            model.push_back(7);
+            tails.push(ring.back.tail.load(Ordering::SeqCst));
+        }
+        assert!(ring.disconnect());
+        // Full and disconnected: every recent hint, the current position
+        // first, which the slot's stamp alone would call full.
+        for &hint in tails.iter().rev().take(3 * CAP) {
+            ring.push_hint.store(hint, Ordering::Relaxed);
+            assert!(
+                matches!(ring.push(1), Err(PushError::Disconnected(1))),
+                "hint {hint}: a push after the disconnect"
+            );
+            ring.push_hint.store(hint, Ordering::Relaxed);
+            assert_eq!(
+                ring.force_push(2),
+                Err(2),
+                "hint {hint}: an eviction after it"
+            );
+        }
+        while let Some(expected) = model.pop_front() {
+            set_hints(&tails, &heads);
+            assert_eq!(ring.pop(), Ok(expected));
+        }
+        set_hints(&tails, &heads);
+        assert_eq!(ring.pop(), Err(PopError::Disconnected));
     }
 
     /// The waiting hints follow the slot the next attempt would use, over
