@@ -130,18 +130,23 @@
 //!    next lap. To every other thread this is a push followed by the pop of
 //!    that value.
 //! 10. Hints. `push_hint` and `pop_hint` hold positions that `tail` and
-//!     `head` held at some earlier instant: each is stored, Relaxed, with the
-//!     new position right after a successful single push or pop (and the
-//!     push hint after an eviction). A single push or pop starts from its
-//!     hint instead of a load of the index, and uses it only when the slot's
-//!     stamp there invites a claim; the claim's CAS expects the hint, so it
-//!     succeeds only if the index still holds it, and a stale hint costs a
-//!     failed CAS, which returns the index's value. Any other stamp sends the
-//!     operation back to a fresh load of the index before it decides
-//!     anything (full, empty, disconnected, wait). Hints are never
-//!     dereferenced as anything but a position's slot, and a position's
+//!     `head` held, without the disconnect mark, at some earlier instant:
+//!     each is stored, Relaxed, with the position a single push or pop
+//!     moved its index to, once that operation has published its slot (and
+//!     the push hint by an eviction, once it has cleared its flag). So a
+//!     hint never carries the mark or the eviction flag, and may be older
+//!     than anything the reading thread has seen of the index (a thread
+//!     preempted before its store writes an old position late). A single
+//!     push or pop starts from its hint instead of a load of the index, and
+//!     uses it only when the slot's stamp there invites a claim; the claim's
+//!     CAS expects the hint, so it succeeds only if the index still holds
+//!     it, and a stale hint costs a failed CAS, which returns the index's
+//!     value. Any other stamp sends the operation back to a fresh load of
+//!     the index before it decides anything (full, empty, disconnected,
+//!     wait; the loop's test for the mark runs on a hint too, and never
+//!     fires there). Hints select a slot and nothing else, and a position's
 //!     index is always below `cap`, so a hint of any age selects a real
-//!     slot. Loom models run without hints ([`Ring::push_start`] says why).
+//!     slot. Loom models run without hints ([`Ring::push_start`]).
 
 #![allow(unsafe_code)]
 
@@ -282,11 +287,12 @@ impl<T> Ring<T> {
     }
 
     /// Where a push starts (invariant 10): its hint. Under loom, `tail`
-    /// itself: a Relaxed load of `tail` may already return any position it
-    /// held that this thread has not seen overwritten, which is the race a
-    /// hint adds, and the hint's own stores would multiply every model's
-    /// states (the hand-off models ran 24 times longer). Hints of every age
-    /// are driven through the same code by `stale_hints_decide_nothing`.
+    /// itself, so the models check the code as it runs without hints: the
+    /// hints' own stores multiplied every model's states (the hand-off
+    /// models ran 24 times longer). Correctness does not rest on a hint's
+    /// age, since only the claim's CAS uses it; the unit tests
+    /// `stale_hints_decide_nothing` and `a_hint_at_a_claimed_position_loses_its_cas`
+    /// run the hinted code from hints of many ages, one thread at a time.
     #[inline(always)]
     fn push_start(&self) -> usize {
         #[cfg(not(loom))]
@@ -432,13 +438,13 @@ impl<T> Ring<T> {
                 self.back
                     .tail
                     .fetch_add(new_tail.wrapping_sub(tail), Ordering::SeqCst);
-                self.set_push_hint(new_tail);
                 // Clear the flag: the indices alone now show a full ring, and
                 // `head` is free again for receivers, who may take the next value
                 // while we swap ours in (a different slot unless `cap == 1`,
                 // where its stamp keeps them waiting). Release publishes the
                 // count to the next evictor and to `snapshot` (invariants 6, 7).
                 self.head.store(new_head, Ordering::Release);
+                self.set_push_hint(new_tail);
                 // SAFETY: we own the slot (invariant 3) and it holds the value
                 // pushed at `head` (invariant 2: its stamp was `head + 1`).
                 let old = slot.value.with_mut(|p| unsafe {
@@ -503,7 +509,6 @@ impl<T> Ring<T> {
                     Ordering::Relaxed,
                 ) {
                     Ok(_) => {
-                        self.set_push_hint(new_tail);
                         let landing = Landing {
                             ring: self,
                             pos: tail,
@@ -529,6 +534,7 @@ impl<T> Ring<T> {
                         // receiver that pops the value, or of the next push.
                         slot.stamp.store(stamp, Ordering::Release);
                         self.in_flight.finished();
+                        self.set_push_hint(new_tail);
                         return Ok(landed);
                     }
                     Err(current) => {
@@ -704,7 +710,6 @@ impl<T> Ring<T> {
                     Ordering::Relaxed,
                 ) {
                     Ok(_) => {
-                        self.set_pop_hint(new_head);
                         // The CAS gave us the slot (invariant 3) and its stamp
                         // says it is full (invariant 2).
                         let value = take(slot);
@@ -728,6 +733,7 @@ impl<T> Ring<T> {
                         };
                         slot.stamp.store(stamp, Ordering::Release);
                         self.in_flight.finished();
+                        self.set_pop_hint(new_head);
                         return Ok((value, refilled));
                     }
                     Err(current) => {
@@ -1960,6 +1966,36 @@ mod tests {
         }
         set_hints(&tails, &heads);
         assert_eq!(ring.pop(), Err(PopError::Disconnected));
+    }
+
+    /// A hint at a position that another operation has claimed and not
+    /// finished invites a claim there (the stamp still shows the slot free,
+    /// or full); the claim's CAS fails, and the operation goes on from the
+    /// index the CAS returned, without waiting for the other operation or
+    /// touching its slot.
+    #[test]
+    fn a_hint_at_a_claimed_position_loses_its_cas() {
+        let shared: Shared<(), u32> = Shared::new(4, ()).unwrap();
+        let ring = shared.ring();
+        // A push stopped between its claim and its write, while a second
+        // push starts from the claimed position.
+        ring.push_landing::<_, true>(1, |landing, value| {
+            ring.push_hint.store(landing.pos, Ordering::Relaxed);
+            ring.push(2).unwrap();
+            ((), Err(value))
+        })
+        .unwrap();
+        assert_eq!((ring.pop(), ring.pop()), (Ok(1), Ok(2)));
+        // A pop stopped between its claim and its release, while a second
+        // pop starts from the claimed position.
+        ring.push(3).unwrap();
+        ring.push(4).unwrap();
+        let (value, head) = ring.start_pop();
+        ring.pop_hint.store(head, Ordering::Relaxed);
+        assert_eq!(ring.pop(), Ok(4));
+        ring.finish_pop(head);
+        assert_eq!(value, 3);
+        assert_eq!(ring.pop(), Err(PopError::Empty));
     }
 
     /// The waiting hints follow the slot the next attempt would use, over
