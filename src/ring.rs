@@ -288,8 +288,9 @@ impl<T> Ring<T> {
 
     /// Where a push starts (invariant 10): its hint. Under loom, `tail`
     /// itself, so the models check the code as it runs without hints: the
-    /// hints' own stores multiplied every model's states (the hand-off
-    /// models ran 24 times longer). Correctness does not rest on a hint's
+    /// hints' own stores, and the fallback's second load of the index,
+    /// multiplied the models' states (the hand-off models ran 7 times
+    /// longer, the batch models 3 times). Correctness does not rest on a hint's
     /// age, since only the claim's CAS uses it; the unit tests
     /// `stale_hints_decide_nothing` and `a_hint_at_a_claimed_position_loses_its_cas`
     /// run the hinted code from hints of many ages, one thread at a time.
