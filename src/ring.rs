@@ -146,7 +146,7 @@
 //!     wait; the loop's test for the mark runs on a hint too, and never
 //!     fires there). Hints select a slot and nothing else, and a position's
 //!     index is always below `cap`, so a hint of any age selects a real
-//!     slot. Loom models run without hints ([`Ring::push_start`]).
+//!     slot. Loom models run without hints ([`Hint`]).
 
 #![allow(unsafe_code)]
 
@@ -162,9 +162,59 @@ use crossbeam_utils::CachePadded;
 use crate::sync::{fence, AtomicUsize, Backoff, InFlight, Ordering, UnsafeCell};
 use crate::unwind::FirstPanic;
 
-/// Whether single pushes and pops start from a position hint (invariant
-/// 10); not under loom (see [`Ring::push_start`]).
-const HINTED: bool = cfg!(not(loom));
+/// Where the last single push or pop left its index (invariant 10), on a
+/// cache line of its own, so that the next one does not start by loading the
+/// line the previous CAS just wrote: one thread sending and receiving at
+/// capacity 1024 took 43 ns per value starting from `tail` and `head`, 36 ns
+/// from a push hint kept on `tail`'s line, 29 ns from hints on lines of their
+/// own.
+///
+/// Under loom a hint holds nothing and [`start`](Self::start) loads the index
+/// itself, so the models check the code as it runs without hints: the hints'
+/// own stores, and the fallback's load of the index, multiplied the models'
+/// states (the hand-off models ran 7 times longer, the batch models 3 times).
+/// Correctness does not rest on a hint's age, since only the claim's CAS uses
+/// it; the unit tests `stale_hints_decide_nothing` and
+/// `a_hint_at_a_claimed_position_loses_its_cas` run the hinted code from hints
+/// of many ages, one thread at a time.
+struct Hint {
+    #[cfg(not(loom))]
+    pos: CachePadded<AtomicUsize>,
+}
+
+impl Hint {
+    /// Whether operations start from hints at all.
+    const ON: bool = cfg!(not(loom));
+
+    fn new() -> Self {
+        Self {
+            #[cfg(not(loom))]
+            pos: CachePadded::new(AtomicUsize::new(0)),
+        }
+    }
+
+    /// The position an operation on `index` starts from: the hint, or under
+    /// loom `index` itself.
+    #[inline(always)]
+    fn start(&self, index: &AtomicUsize) -> usize {
+        #[cfg(not(loom))]
+        let _ = index;
+        #[cfg(not(loom))]
+        let start = self.pos.load(Ordering::Relaxed);
+        #[cfg(loom)]
+        let start = index.load(Ordering::Relaxed);
+        start
+    }
+
+    /// Records where an operation left its index.
+    #[inline(always)]
+    fn set(&self, pos: usize) {
+        #[cfg(not(loom))]
+        self.pos.store(pos, Ordering::Relaxed);
+        #[cfg(loom)]
+        let _ = pos;
+    }
+}
 
 /// Why a ring could not be created.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -246,16 +296,10 @@ pub(crate) struct Ring<T> {
     /// outside loom).
     in_flight: InFlight,
     /// Where the last push left `tail`: the next push's first guess
-    /// (invariant 10), so that a push does not start by loading the line the
-    /// previous push's CAS just wrote. On a line of its own: one thread
-    /// sending and receiving at capacity 1024 took 43 ns per value starting
-    /// from `tail` and `head`, 36 ns from a push hint kept on `tail`'s line,
-    /// 29 ns from hints on lines of their own.
-    #[cfg(not(loom))]
-    push_hint: CachePadded<AtomicUsize>,
+    /// (invariant 10).
+    push_hint: Hint,
     /// Where the last pop left `head`, as `push_hint`.
-    #[cfg(not(loom))]
-    pop_hint: CachePadded<AtomicUsize>,
+    pop_hint: Hint,
     _owns: PhantomData<T>,
 }
 
@@ -284,47 +328,6 @@ impl<T> Ring<T> {
         } else {
             (pos & !(self.one_lap - 1)).wrapping_add(self.one_lap)
         }
-    }
-
-    /// Where a push starts (invariant 10): its hint. Under loom, `tail`
-    /// itself, so the models check the code as it runs without hints: the
-    /// hints' own stores, and the fallback's second load of the index,
-    /// multiplied the models' states (the hand-off models ran 7 times
-    /// longer, the batch models 3 times). Correctness does not rest on a hint's
-    /// age, since only the claim's CAS uses it; the unit tests
-    /// `stale_hints_decide_nothing` and `a_hint_at_a_claimed_position_loses_its_cas`
-    /// run the hinted code from hints of many ages, one thread at a time.
-    #[inline(always)]
-    fn push_start(&self) -> usize {
-        #[cfg(not(loom))]
-        let start = self.push_hint.load(Ordering::Relaxed);
-        #[cfg(loom)]
-        let start = self.back.tail.load(Ordering::Relaxed);
-        start
-    }
-
-    /// Where a pop starts, as [`push_start`](Self::push_start).
-    #[inline(always)]
-    fn pop_start(&self) -> usize {
-        #[cfg(not(loom))]
-        let start = self.pop_hint.load(Ordering::Relaxed);
-        #[cfg(loom)]
-        let start = self.head.load(Ordering::Relaxed);
-        start
-    }
-
-    /// Records where a push left `tail` (invariant 10).
-    #[inline(always)]
-    fn set_push_hint(&self, _tail: usize) {
-        #[cfg(not(loom))]
-        self.push_hint.store(_tail, Ordering::Relaxed);
-    }
-
-    /// Records where a pop left `head` (invariant 10).
-    #[inline(always)]
-    fn set_pop_hint(&self, _head: usize) {
-        #[cfg(not(loom))]
-        self.pop_hint.store(_head, Ordering::Relaxed);
     }
 
     /// Pushes `value` if there is room. Never fails spuriously: `Full` means
@@ -445,7 +448,7 @@ impl<T> Ring<T> {
                 // where its stamp keeps them waiting). Release publishes the
                 // count to the next evictor and to `snapshot` (invariants 6, 7).
                 self.head.store(new_head, Ordering::Release);
-                self.set_push_hint(new_tail);
+                self.push_hint.set(new_tail);
                 // SAFETY: we own the slot (invariant 3) and it holds the value
                 // pushed at `head` (invariant 2: its stamp was `head + 1`).
                 let old = slot.value.with_mut(|p| unsafe {
@@ -488,8 +491,8 @@ impl<T> Ring<T> {
         // The first attempt starts from the hint; until it is confirmed by a
         // CAS or replaced by a load, nothing but a claim is decided from it
         // (invariant 10).
-        let mut tail = self.push_start();
-        let mut guess = HINTED;
+        let mut tail = self.push_hint.start(&self.back.tail);
+        let mut guess = Hint::ON;
         loop {
             if tail & self.mark_bit != 0 {
                 return Err(E::disconnected(value));
@@ -535,7 +538,7 @@ impl<T> Ring<T> {
                         // receiver that pops the value, or of the next push.
                         slot.stamp.store(stamp, Ordering::Release);
                         self.in_flight.finished();
-                        self.set_push_hint(new_tail);
+                        self.push_hint.set(new_tail);
                         return Ok(landed);
                     }
                     Err(current) => {
@@ -694,8 +697,8 @@ impl<T> Ring<T> {
         let mut flagged = 0u32;
         // As in `push_or_else`: the hint only ever feeds a claim (invariant
         // 10).
-        let mut head = self.pop_start();
-        let mut guess = HINTED;
+        let mut head = self.pop_hint.start(&self.head);
+        let mut guess = Hint::ON;
         loop {
             let index = head & (self.mark_bit - 1);
             let slot = self.slot(index);
@@ -734,7 +737,7 @@ impl<T> Ring<T> {
                         };
                         slot.stamp.store(stamp, Ordering::Release);
                         self.in_flight.finished();
-                        self.set_pop_hint(new_head);
+                        self.pop_hint.set(new_head);
                         return Ok((value, refilled));
                     }
                     Err(current) => {
@@ -1610,10 +1613,8 @@ impl<H, T> Shared<H, T> {
                     // SAFETY: derived from a non-null base plus an offset.
                     slots: NonNull::new_unchecked(slots),
                     in_flight: InFlight::default(),
-                    #[cfg(not(loom))]
-                    push_hint: CachePadded::new(AtomicUsize::new(0)),
-                    #[cfg(not(loom))]
-                    pop_hint: CachePadded::new(AtomicUsize::new(0)),
+                    push_hint: Hint::new(),
+                    pop_hint: Hint::new(),
                     _owns: PhantomData,
                 },
             });
@@ -1908,9 +1909,8 @@ mod tests {
         };
         let mut set_hints = |tails: &[usize], heads: &[usize]| {
             let r = random();
-            ring.push_hint
-                .store(pick(tails, r & 0xffff), Ordering::Relaxed);
-            ring.pop_hint.store(pick(heads, r >> 16), Ordering::Relaxed);
+            ring.push_hint.set(pick(tails, r & 0xffff));
+            ring.pop_hint.set(pick(heads, r >> 16));
             r
         };
         for step in 0..3000u32 {
@@ -1949,12 +1949,12 @@ mod tests {
         // Full and disconnected: every recent hint, the current position
         // first, which the slot's stamp alone would call full.
         for &hint in tails.iter().rev().take(3 * CAP) {
-            ring.push_hint.store(hint, Ordering::Relaxed);
+            ring.push_hint.set(hint);
             assert!(
                 matches!(ring.push(1), Err(PushError::Disconnected(1))),
                 "hint {hint}: a push after the disconnect"
             );
-            ring.push_hint.store(hint, Ordering::Relaxed);
+            ring.push_hint.set(hint);
             assert_eq!(
                 ring.force_push(2),
                 Err(2),
@@ -1981,7 +1981,7 @@ mod tests {
         // A push stopped between its claim and its write, while a second
         // push starts from the claimed position.
         ring.push_landing::<_, true>(1, |landing, value| {
-            ring.push_hint.store(landing.pos, Ordering::Relaxed);
+            ring.push_hint.set(landing.pos);
             ring.push(2).unwrap();
             ((), Err(value))
         })
@@ -1992,7 +1992,7 @@ mod tests {
         ring.push(3).unwrap();
         ring.push(4).unwrap();
         let (value, head) = ring.start_pop();
-        ring.pop_hint.store(head, Ordering::Relaxed);
+        ring.pop_hint.set(head);
         assert_eq!(ring.pop(), Ok(4));
         ring.finish_pop(head);
         assert_eq!(value, 3);
