@@ -155,6 +155,9 @@ pub(crate) struct Patience {
     /// Spinning steps this wait takes before it yields.
     #[cfg(not(loom))]
     limit: u32,
+    /// Whether this wait is a probe (see [`PROBE_EVERY`]).
+    #[cfg(not(loom))]
+    probe: bool,
 }
 
 /// The most spinning steps a waiter takes before it yields; step `i` spins
@@ -168,9 +171,18 @@ const YIELDS_BEFORE_PARK: u32 = 64;
 
 /// One wait in this many, per thread, spins the full [`SPIN_STEPS`] whatever
 /// the budget says, so a side whose budget fell to nothing on a busy core
-/// finds out when cores are free again.
+/// finds out when cores are free again; the interval after a probe that
+/// paid.
 #[cfg(not(loom))]
 const PROBE_EVERY: u32 = 32;
+
+/// The longest interval between a thread's probes. A probe that did not pay
+/// (its wait still had to yield) doubles the interval up to this: on a core
+/// that stays busy, a probe's full spin is time taken from the thread the
+/// waiter waits for, and at one probe in 32 waits it cost a thread sending
+/// into a capacity-1 channel on one core about 5% of its rate.
+#[cfg(not(loom))]
+const PROBE_EVERY_MAX: u32 = 1024;
 
 /// Spinning step `step`: `2^step` spin hints.
 #[cfg(not(loom))]
@@ -223,8 +235,11 @@ impl SpinBudget {
 
 #[cfg(not(loom))]
 std::thread_local! {
-    /// Waits this thread has started, for [`PROBE_EVERY`].
-    static WAITS: core::cell::Cell<u32> = const { core::cell::Cell::new(0) };
+    /// Waits this thread has started since its last probe, and how many
+    /// make the interval to the next ([`PROBE_EVERY`] to
+    /// [`PROBE_EVERY_MAX`]).
+    static PROBES: core::cell::Cell<(u32, u32)> =
+        const { core::cell::Cell::new((0, PROBE_EVERY)) };
 }
 
 impl Patience {
@@ -235,16 +250,18 @@ impl Patience {
         {
             // `try_with` fails only while this thread's locals are being
             // destroyed; such a wait simply does not probe.
-            let probe = WAITS
-                .try_with(|w| {
-                    let n = w.get().wrapping_add(1);
-                    w.set(n);
-                    n % PROBE_EVERY == 0
+            let probe = PROBES
+                .try_with(|p| {
+                    let (waits, every) = p.get();
+                    let probe = waits + 1 >= every;
+                    p.set((if probe { 0 } else { waits + 1 }, every));
+                    probe
                 })
                 .unwrap_or(false);
             Self {
                 steps: core::cell::Cell::new(0),
                 limit: if probe { SPIN_STEPS } else { budget.steps() },
+                probe,
             }
         }
         #[cfg(loom)]
@@ -263,6 +280,8 @@ impl Patience {
             steps: core::cell::Cell::new(0),
             #[cfg(not(loom))]
             limit: SPIN_STEPS,
+            #[cfg(not(loom))]
+            probe: false,
         }
     }
 
@@ -286,6 +305,19 @@ impl Patience {
                 budget.set(raised);
             } else {
                 budget.set(current / 2);
+            }
+            if self.probe {
+                let paid = steps <= self.limit;
+                // As in `new`: no locals left means no probes to space.
+                let _ = PROBES.try_with(|p| {
+                    let (waits, every) = p.get();
+                    let every = if paid {
+                        PROBE_EVERY
+                    } else {
+                        (every * 2).min(PROBE_EVERY_MAX)
+                    };
+                    p.set((waits, every));
+                });
             }
         }
         #[cfg(loom)]
@@ -483,6 +515,55 @@ mod tests {
             assert_eq!(probe.steps.get(), SPIN_STEPS);
             probe.succeeded(&budget);
             assert_eq!(budget.steps(), SPIN_STEPS);
+        })
+        .join()
+        .unwrap();
+    }
+
+    #[test]
+    fn probes_that_do_not_pay_grow_further_apart_and_one_that_pays_brings_them_back() {
+        std::thread::spawn(|| {
+            let budget = SpinBudget::new();
+            budget.set(0);
+            // Ends `waits` waits that yield; returns which of them probed.
+            let yielding = |waits: u32| -> Vec<u32> {
+                (1..=waits)
+                    .filter(|_| {
+                        let patience = Patience::new(&budget);
+                        let probe = patience.probe;
+                        while patience.steps.get() <= patience.limit {
+                            assert!(patience.step());
+                        }
+                        patience.succeeded(&budget);
+                        probe
+                    })
+                    .collect()
+            };
+            let gaps = |probes: &[u32]| -> Vec<u32> {
+                let mut last = 0;
+                probes
+                    .iter()
+                    .map(|&p| core::mem::replace(&mut last, p))
+                    .zip(probes)
+                    .map(|(prev, &p)| p - prev)
+                    .collect()
+            };
+            let probes = yielding(32 + 64 + 128 + 256 + 512 + 3 * 1024);
+            assert_eq!(
+                gaps(&probes),
+                [32, 64, 128, 256, 512, 1024, 1024, 1024],
+                "each probe that yielded doubles the interval, up to the most"
+            );
+            assert_eq!(budget.steps(), 0);
+            // Up to the next probe, which pays: it ends while spinning.
+            assert!(yielding(1023).is_empty());
+            let probe = Patience::new(&budget);
+            assert!(probe.probe);
+            assert!(probe.spin());
+            probe.succeeded(&budget);
+            assert_eq!(budget.steps(), SPIN_STEPS, "the probe restored the spin");
+            budget.set(0);
+            assert_eq!(gaps(&yielding(32 + 64)), [32, 64], "and the interval");
         })
         .join()
         .unwrap();
