@@ -138,7 +138,8 @@ impl Backoff {
 /// spinning raises its side's budget by one step, a wait that had to yield
 /// halves it, and one wait in [`PROBE_EVERY`] per thread spins the full
 /// [`SPIN_STEPS`] to find out whether spinning pays again (if it does, the
-/// budget goes back to the full spin at once).
+/// budget goes back to the full spin at once; if it does not, the thread's
+/// next probe comes twice as many waits later, up to [`PROBE_EVERY_MAX`]).
 ///
 /// Both phases are bounded, so a waiter on an idle channel parks after a few
 /// tens of microseconds and then costs no CPU.
