@@ -141,12 +141,18 @@
 //!     uses it only when the slot's stamp there invites a claim; the claim's
 //!     CAS expects the hint, so it succeeds only if the index still holds
 //!     it, and a stale hint costs a failed CAS, which returns the index's
-//!     value. Any other stamp sends the operation back to a fresh load of
-//!     the index before it decides anything (full, empty, disconnected,
-//!     wait; the loop's test for the mark runs on a hint too, and never
-//!     fires there). Hints select a slot and nothing else, and a position's
-//!     index is always below `cap`, so a hint of any age selects a real
-//!     slot. Loom models run without hints ([`Hint`]).
+//!     value. Any other stamp sends the operation to a fresh load of the
+//!     index before it decides anything (full, empty, disconnected, wait;
+//!     the loop's test for the mark runs on a hint too, and never fires
+//!     there). If the index has moved, the operation starts over from it.
+//!     If it still holds the hint, the operation decides with the stamp it
+//!     loaded before the index, as if it had loaded the index first: full
+//!     and empty are confirmed by the load of the other index after the
+//!     fence, which the stamp's age does not change, and a stamp that has
+//!     changed since only costs a wait step or another turn of the loop.
+//!     Hints select a slot and nothing else, and a position's index is
+//!     always below `cap`, so a hint of any age selects a real slot. Loom
+//!     models run without hints ([`Hint`]).
 
 #![allow(unsafe_code)]
 
@@ -503,6 +509,16 @@ impl<T> Ring<T> {
             // Pairs with the Release stamp store of the pop that freed this
             // slot: its read of the old value happens before our write.
             let stamp = slot.stamp.load(Ordering::Acquire);
+            if tail != stamp && core::mem::replace(&mut guess, false) {
+                // The hint's slot does not invite a push: decide from `tail`.
+                // If `tail` still holds the hint, go on with the stamp just
+                // loaded rather than load it again (invariant 10).
+                let fresh = self.back.tail.load(Ordering::Relaxed);
+                if fresh != tail {
+                    tail = fresh;
+                    continue;
+                }
+            }
 
             if tail == stamp {
                 // The slot is empty for this lap: claim it.
@@ -549,9 +565,6 @@ impl<T> Ring<T> {
                         }
                     }
                 }
-            } else if core::mem::replace(&mut guess, false) {
-                // The hint's slot does not invite a push: decide from `tail`.
-                tail = self.back.tail.load(Ordering::Relaxed);
             } else if stamp.wrapping_add(self.one_lap) == tail.wrapping_add(1) {
                 // The slot still holds last lap's value. The ring is full only
                 // if no receiver has claimed it yet: confirm against `head`.
@@ -704,6 +717,15 @@ impl<T> Ring<T> {
             let slot = self.slot(index);
             // Pairs with the Release stamp store that published the value.
             let stamp = slot.stamp.load(Ordering::Acquire);
+            if head.wrapping_add(1) != stamp && core::mem::replace(&mut guess, false) {
+                // As in `push_or_else`: decide from `head`, with this stamp
+                // if `head` still holds the hint.
+                let fresh = self.head.load(Ordering::Relaxed);
+                if fresh != head {
+                    head = fresh;
+                    continue;
+                }
+            }
 
             if head.wrapping_add(1) == stamp {
                 let new_head = self.next(head);
@@ -750,9 +772,6 @@ impl<T> Ring<T> {
                         yield_if_loom();
                     }
                 }
-            } else if core::mem::replace(&mut guess, false) {
-                // The hint's slot does not invite a pop: decide from `head`.
-                head = self.head.load(Ordering::Relaxed);
             } else if stamp == head {
                 // The slot is empty for this lap. Confirm against `tail`; the
                 // fence orders the stamp load before the `tail` load.
