@@ -494,9 +494,9 @@ impl<T> Ring<T> {
     ) -> Result<L, E> {
         let backoff = Backoff::new();
         let mut busy = 0u32;
-        // The first attempt starts from the hint; until it is confirmed by a
-        // CAS or replaced by a load, nothing but a claim is decided from it
-        // (invariant 10).
+        // The first attempt starts from the hint; until a CAS or a load of
+        // `tail` confirms it (or a load replaces it), nothing but a claim is
+        // decided from it (invariant 10).
         let mut tail = self.push_hint.start(&self.back.tail);
         let mut guess = Hint::ON;
         loop {

@@ -544,9 +544,7 @@ mod tests {
                 let mut last = 0;
                 probes
                     .iter()
-                    .map(|&p| core::mem::replace(&mut last, p))
-                    .zip(probes)
-                    .map(|(prev, &p)| p - prev)
+                    .map(|&p| p - core::mem::replace(&mut last, p))
                     .collect()
             };
             let probes = yielding(32 + 64 + 128 + 256 + 512 + 3 * 1024);
