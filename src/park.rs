@@ -318,7 +318,12 @@ impl WaitPoint {
     /// when the task polls with a different one. Returns `true` as
     /// [`register`](Self::register) does.
     pub(crate) fn register_task(&self, node: Pin<&Node>, waker: &Waker) -> bool {
-        {
+        // An idle node (every new future's, and one whose notify was seen)
+        // can leave `IDLE` only through its owner, which is us (invariant
+        // 4): nothing to look at under the lock, so `register` takes it once.
+        // The load reads our own last store or a notifier's later one, so
+        // `IDLE` here is the node's state now.
+        if node.state.load(Ordering::Relaxed) != IDLE {
             let _queue = self.lock();
             match node.state.load(Ordering::Relaxed) {
                 NOTIFIED => {
