@@ -384,7 +384,7 @@ impl WaitPoint {
                     (*next).prev.with_mut(|p| *p = prev);
                 }
             }
-            self.waiters.fetch_sub(1, Ordering::Relaxed);
+            self.uncount();
             node.state.store(IDLE, Ordering::Relaxed);
             // SAFETY: we hold the lock (invariant 2).
             node.wakeup.with_mut(|p| unsafe { (*p).take() })
@@ -595,13 +595,23 @@ impl WaitPoint {
                 (*next).prev.with_mut(|p| *p = ptr::null());
             }
             let wakeup = (*node).wakeup.with_mut(|p| (*p).take());
-            self.waiters.fetch_sub(1, Ordering::Relaxed);
+            self.uncount();
             // The last access: from here the owner may free the node
             // (invariant 1). Release pairs with the owner's Acquire in
             // `take_notified`.
             (*node).state.store(NOTIFIED, Ordering::Release);
             wakeup
         }
+    }
+
+    /// Counts one node fewer, for a node just unlinked. Called under the
+    /// lock: only its holder changes the count (invariant 3), so a load and
+    /// a store do what a read-modify-write would, without its locked
+    /// instruction.
+    #[inline(always)]
+    fn uncount(&self) {
+        let linked = self.waiters.load(Ordering::Relaxed);
+        self.waiters.store(linked - 1, Ordering::Relaxed);
     }
 
     // ----- notifying -----------------------------------------------------------
@@ -612,7 +622,26 @@ impl WaitPoint {
     pub(crate) fn notify_one(&self) {
         seq_cst_point();
         if self.waiters.load(Ordering::SeqCst) != 0 {
-            self.wake(1, None);
+            self.wake_one();
+        }
+    }
+
+    /// Takes the first waiter off the queue, if any, and wakes it outside
+    /// the lock: [`wake`](Self::wake) for a count of one, without the batch
+    /// it keeps on the stack.
+    #[inline(never)]
+    fn wake_one(&self) {
+        let wakeup = {
+            let mut queue = self.lock();
+            if queue.head.is_null() {
+                return;
+            }
+            // SAFETY: we hold the lock and the queue is not empty.
+            unsafe { self.notify_head(&mut queue) }
+        };
+        // Outside the lock (invariant 5).
+        if let Some(wakeup) = wakeup {
+            wakeup.wake();
         }
     }
 
