@@ -628,8 +628,9 @@ impl WaitPoint {
 
     /// Takes the first waiter off the queue, if any, and wakes it outside
     /// the lock: [`wake`](Self::wake) for a count of one, without the batch
-    /// it keeps on the stack.
-    #[inline(never)]
+    /// it keeps on the stack. Cold, as `wake` is: a notify with nobody
+    /// waiting stays the path laid out for.
+    #[cold]
     fn wake_one(&self) {
         let wakeup = {
             let mut queue = self.lock();
