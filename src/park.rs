@@ -551,24 +551,38 @@ impl WaitPoint {
     /// `fill` uses the place as the typed wrapper that lent it says.
     #[inline(never)]
     unsafe fn hand_off(&self, fill: impl FnOnce(*mut ()) -> bool) -> bool {
-        let wakeup = {
-            let mut queue = self.lock();
-            let node = queue.head;
-            if node.is_null() {
-                return false;
-            }
-            // SAFETY: we hold the lock; the head node is linked and alive
-            // (invariant 1), its fields ours to read (invariant 2).
-            let place = unsafe { (*node).offer.with(|p| *p) };
+        self.wake_head_if(|head| {
+            // SAFETY: `wake_head_if` lends the head node under the lock
+            // (invariant 2).
+            let place = head.offer.with(|p| unsafe { *p });
             if place.is_null() || !fill(place) {
                 return false;
             }
             // SAFETY: as above; `taken` is set before the node is unlinked
             // and marked notified (invariant 6).
-            unsafe {
-                (*node).taken.with_mut(|p| *p = true);
-                self.notify_head(&mut queue)
+            head.taken.with_mut(|p| unsafe { *p = true });
+            true
+        })
+    }
+
+    /// Under the lock, shows the first node, if any, to `wake`; if that
+    /// returns `true`, takes the node off the queue and wakes it outside
+    /// the lock. Returns whether it woke one. `wake` runs under the lock:
+    /// crate code only (invariant 5).
+    #[inline(always)]
+    fn wake_head_if(&self, wake: impl FnOnce(&Node) -> bool) -> bool {
+        let wakeup = {
+            let mut queue = self.lock();
+            // SAFETY: we hold the lock, so the head node, if any, is linked
+            // and alive (invariant 1) until we release the lock or unlink it.
+            let Some(head) = (unsafe { queue.head.as_ref() }) else {
+                return false;
+            };
+            if !wake(head) {
+                return false;
             }
+            // SAFETY: we hold the lock and the queue is not empty.
+            unsafe { self.notify_head(&mut queue) }
         };
         // Outside the lock (invariant 5).
         if let Some(wakeup) = wakeup {
@@ -632,18 +646,7 @@ impl WaitPoint {
     /// waiting stays the path laid out for.
     #[cold]
     fn wake_one(&self) {
-        let wakeup = {
-            let mut queue = self.lock();
-            if queue.head.is_null() {
-                return;
-            }
-            // SAFETY: we hold the lock and the queue is not empty.
-            unsafe { self.notify_head(&mut queue) }
-        };
-        // Outside the lock (invariant 5).
-        if let Some(wakeup) = wakeup {
-            wakeup.wake();
-        }
+        self.wake_head_if(|_| true);
     }
 
     /// Wakes up to `count` waiters, oldest first: after publishing `count`
