@@ -45,6 +45,18 @@
 //! queued then was woken too, and a wakeup passed on would reach one that
 //! registered after the relief.
 //!
+//! # Threads that lend a place are armed only to park
+//!
+//! A blocked sender or receiver that lends a place ([`WaitPoint::hand_off`])
+//! registers with no wakeup: while it spins and yields it polls its own
+//! node, and a notifier only unlinks the node and marks it `NOTIFIED`. Only
+//! before it first parks does the owner give the node its thread to unpark
+//! (`arm`, under the lock, if the node is still linked) and then look at
+//! the node once more, so a notify either came first and is seen, or comes
+//! after and unparks the thread. On a busy core, where nearly every such
+//! wait ends while the waiter yields, no wait pays for a thread handle or
+//! an unpark.
+//!
 //! # Invariants
 //!
 //! 1. A node is linked into at most one queue at a time, and only while its
@@ -200,6 +212,7 @@ impl Node {
 
     /// If a notify took the node off its queue, returns `true` and makes the
     /// node idle: the owner has now seen the notify (invariant 4).
+    #[inline]
     pub(crate) fn take_notified(&self) -> bool {
         // Acquire: pairs with the notifier's Release store of `NOTIFIED`,
         // after which the notifier no longer touches the node.
@@ -266,14 +279,15 @@ impl WaitPoint {
     // ----- registering ---------------------------------------------------------
 
     /// Queues `node` behind every waiter already here, to be woken through
-    /// `wakeup`; if it is already queued, only replaces its wakeup, keeping
-    /// its place. The caller re-checks the ring after this returns (the
+    /// `wakeup` (or, for `None`, only marked notified, until its owner arms
+    /// it: [`arm`](Self::arm)); if it is already queued, only replaces its
+    /// wakeup, keeping its place. The caller re-checks the ring after this returns (the
     /// handshake).
     ///
     /// Returns `true`, changing nothing, if a notify has taken the node off
     /// the queue and the owner has not seen it yet; the node is then idle
     /// again (the notify is seen now) and the caller retries its operation.
-    fn register(&self, node: Pin<&Node>, wakeup: Wakeup) -> bool {
+    fn register(&self, node: Pin<&Node>, wakeup: Option<Wakeup>) -> bool {
         let node: &Node = node.get_ref();
         let old = {
             let mut queue = self.lock();
@@ -284,7 +298,9 @@ impl WaitPoint {
                 return true;
             }
             // SAFETY: we hold the lock (invariant 2).
-            let old = node.wakeup.with_mut(|p| unsafe { (*p).replace(wakeup) });
+            let old = node
+                .wakeup
+                .with_mut(|p| unsafe { core::mem::replace(&mut *p, wakeup) });
             if node.state.load(Ordering::Relaxed) == IDLE {
                 let this: *const Node = node;
                 // SAFETY: we hold the lock, so the tail node (if any) is
@@ -347,7 +363,7 @@ impl WaitPoint {
             }
         }
         // Cloning runs the waker's code: outside the lock (invariant 5).
-        self.register(node, Wakeup::Task(waker.clone()))
+        self.register(node, Some(Wakeup::Task(waker.clone())))
     }
 
     /// Takes `node` off the queue if it is still there. Returns `true` if a
@@ -393,6 +409,29 @@ impl WaitPoint {
         false
     }
 
+    /// Gives a thread's node, registered with no wakeup, the calling thread
+    /// to unpark, if the node is still queued. Its owner calls this before it
+    /// first parks and then looks at the node's state again: a notify that
+    /// came first has left it `NOTIFIED`, and one that comes after finds the
+    /// thread.
+    fn arm(&self, node: Pin<&Node>) {
+        let thread = current_thread();
+        let unused = {
+            let _queue = self.lock();
+            // Under the lock: only a notifier holding it moves the node off
+            // `LINKED` (invariant 4), so the load reads the state as it is.
+            if node.state.load(Ordering::Relaxed) == LINKED {
+                // SAFETY: we hold the lock and the node is linked
+                // (invariant 2).
+                node.wakeup
+                    .with_mut(|p| unsafe { (*p).replace(Wakeup::Thread(thread)) })
+            } else {
+                Some(Wakeup::Thread(thread))
+            }
+        };
+        drop(unused);
+    }
+
     // ----- waiting on a thread -------------------------------------------------
 
     /// Sleeps the calling thread until notified or until `deadline`, unless
@@ -428,7 +467,7 @@ impl WaitPoint {
         // unregisters it (or sees it notified, hence unlinked) before
         // returning, and nothing in between can panic.
         let node = unsafe { Pin::new_unchecked(&node) };
-        let _ = self.register(node, Wakeup::Thread(current_thread()));
+        let _ = self.register(node, Some(Wakeup::Thread(current_thread())));
         if !should_sleep() {
             // A notify that arrived in between went to a waiter that is not
             // going to sleep on it: pass it on.
@@ -501,7 +540,9 @@ impl WaitPoint {
         // SAFETY: the owner reads `taken` once it has seen its node unlinked
         // (invariants 2 and 6).
         let taken = |node: Pin<&Node>| node.taken.with(|p| unsafe { *p });
-        let _ = self.register(node, Wakeup::Thread(current_thread()));
+        // Registered unarmed: while the owner steps (spins and yields) it
+        // polls its node's state, and a notifier has no thread to unpark.
+        let _ = self.register(node, None);
         if !should_sleep() {
             let notified = self.unregister(node);
             let taken = taken(node);
@@ -511,11 +552,19 @@ impl WaitPoint {
             }
             return (taken, false);
         }
+        let mut armed = false;
         loop {
             if node.take_notified() {
                 return (taken(node), false);
             }
             if step() {
+                continue;
+            }
+            if !armed {
+                // About to park: leave the notifier a thread to unpark, then
+                // look at the node once more.
+                self.arm(node);
+                armed = true;
                 continue;
             }
             match deadline {
