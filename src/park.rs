@@ -50,10 +50,10 @@
 //! A blocked sender or receiver that lends a place ([`WaitPoint::hand_off`])
 //! registers with no wakeup: while it spins and yields it polls its own
 //! node, and a notifier only unlinks the node and marks it `NOTIFIED`. Only
-//! before it first parks does the owner give the node its thread to unpark
-//! (`arm`, under the lock, if the node is still linked) and then look at
-//! the node once more, so a notify either came first and is seen, or comes
-//! after and unparks the thread. On a busy core, where nearly every such
+//! before it first parks does the owner register the node again, now with
+//! its thread to unpark: under the lock, that either keeps the node's place
+//! (a notify that comes after unparks the thread) or reports the notify
+//! that came first. On a busy core, where nearly every such
 //! wait ends while the waiter yields, no wait pays for a thread handle or
 //! an unpark.
 //!
@@ -279,10 +279,10 @@ impl WaitPoint {
     // ----- registering ---------------------------------------------------------
 
     /// Queues `node` behind every waiter already here, to be woken through
-    /// `wakeup` (or, for `None`, only marked notified, until its owner arms
-    /// it: [`arm`](Self::arm)); if it is already queued, only replaces its
-    /// wakeup, keeping its place. The caller re-checks the ring after this returns (the
-    /// handshake).
+    /// `wakeup` (for `None`, only marked notified, until its owner registers
+    /// it again with one); if it is already queued, only replaces its
+    /// wakeup, keeping its place. The caller re-checks the ring after this
+    /// returns (the handshake).
     ///
     /// Returns `true`, changing nothing, if a notify has taken the node off
     /// the queue and the owner has not seen it yet; the node is then idle
@@ -407,29 +407,6 @@ impl WaitPoint {
         };
         drop(old);
         false
-    }
-
-    /// Gives a thread's node, registered with no wakeup, the calling thread
-    /// to unpark, if the node is still queued. Its owner calls this before it
-    /// first parks and then looks at the node's state again: a notify that
-    /// came first has left it `NOTIFIED`, and one that comes after finds the
-    /// thread.
-    fn arm(&self, node: Pin<&Node>) {
-        let thread = current_thread();
-        let unused = {
-            let _queue = self.lock();
-            // Under the lock: only a notifier holding it moves the node off
-            // `LINKED` (invariant 4), so the load reads the state as it is.
-            if node.state.load(Ordering::Relaxed) == LINKED {
-                // SAFETY: we hold the lock and the node is linked
-                // (invariant 2).
-                node.wakeup
-                    .with_mut(|p| unsafe { (*p).replace(Wakeup::Thread(thread)) })
-            } else {
-                Some(Wakeup::Thread(thread))
-            }
-        };
-        drop(unused);
     }
 
     // ----- waiting on a thread -------------------------------------------------
@@ -561,11 +538,13 @@ impl WaitPoint {
                 continue;
             }
             if !armed {
-                // About to park: leave the notifier a thread to unpark, then
-                // look at the node once more.
-                self.arm(node);
+                // About to park: registering again, now with a thread to
+                // unpark, keeps the node's place, or reports the notify
+                // that took it off the queue first.
+                if self.register(node, Some(Wakeup::Thread(current_thread()))) {
+                    return (taken(node), false);
+                }
                 armed = true;
-                continue;
             }
             match deadline {
                 None => park(),
