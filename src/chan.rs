@@ -92,10 +92,28 @@ struct Stripe {
 }
 
 impl Counters {
-    /// The calling thread's stripe.
+    /// Adds `n` to one count of the calling thread's stripe.
+    ///
+    /// A thread that owns its stripe (see [`stripes`]) is the only one that
+    /// writes it, so it adds with a load and a store; on the stripe that
+    /// threads share, it adds with a read-modify-write. Either way readers see
+    /// the count only grow, one addition at a time.
     #[inline]
-    fn stripe(&self) -> &Stripe {
-        &self.stripes[stripes::mine()]
+    fn add(&self, count: impl Fn(&Stripe) -> &AtomicUsize, n: usize) {
+        let index = stripes::mine();
+        let count = count(&self.stripes[index]);
+        if index == stripes::SHARED {
+            count.fetch_add(n, Ordering::Relaxed);
+        } else {
+            // Nobody else writes this count while the thread owns the
+            // stripe, and the owner before it handed the stripe over with a
+            // release that the claim acquired, so this load reads the count's
+            // latest value and the store loses no addition.
+            count.store(
+                count.load(Ordering::Relaxed).wrapping_add(n),
+                Ordering::Relaxed,
+            );
+        }
     }
 
     /// One count summed over the stripes.
@@ -119,45 +137,114 @@ impl Counters {
 ///
 /// With one shared count every refusal was a read-modify-write on a line
 /// that every refusing sender writes, and two senders refused on separate
-/// cores spent most of their time passing that line between them. Threads
-/// take stripes in turn, the first time they hand a value back on any
-/// channel, so the first [`COUNT`] such threads each have a stripe of their
-/// own.
+/// cores spent most of their time passing that line between them. Even
+/// uncontended, a locked add right after the fence of a refusal's full check
+/// costs about as much as the rest of the refusal.
+///
+/// So stripes `1..COUNT` are owned: a thread that hands a value back for the
+/// first time takes the lowest one no living thread owns, and then it alone
+/// writes that stripe of every channel, with a plain load and store. It gives
+/// the stripe back when it exits (its thread-local is dropped), with a
+/// release that the next owner's claim acquires, so the next owner's first
+/// load sees every addition of the one before. Threads that find every owned
+/// stripe taken, threads whose locals are already gone, and every thread
+/// under loom count on stripe [`SHARED`] with a read-modify-write.
 mod stripes {
     /// Stripes per channel.
     pub(super) const COUNT: usize = 4;
 
+    /// The stripe that threads without one of their own share.
+    pub(super) const SHARED: usize = 0;
+
     #[cfg(not(loom))]
-    std::thread_local! {
-        static MINE: core::cell::Cell<usize> = const { core::cell::Cell::new(usize::MAX) };
+    mod owned {
+        use core::cell::Cell;
+        use core::sync::atomic::{AtomicUsize, Ordering};
+
+        use super::{COUNT, SHARED};
+
+        /// Bit `i` set: a living thread owns stripe `i`.
+        static TAKEN: AtomicUsize = AtomicUsize::new(0);
+
+        /// The stripes that can be owned.
+        const OWNABLE: usize = ((1 << COUNT) - 1) & !(1 << SHARED);
+
+        /// Not yet chosen.
+        const UNSET: usize = usize::MAX;
+
+        /// A thread's stripe, given back when the thread exits.
+        pub(super) struct Owner(Cell<usize>);
+
+        impl Owner {
+            #[inline]
+            pub(super) fn index(&self) -> usize {
+                let index = self.0.get();
+                if index != UNSET {
+                    return index;
+                }
+                let index = claim();
+                self.0.set(index);
+                index
+            }
+        }
+
+        impl Drop for Owner {
+            fn drop(&mut self) {
+                let index = self.0.get();
+                if index != UNSET && index != SHARED {
+                    // Release: this thread's last store to the stripe of
+                    // every channel happens before the next owner's claim.
+                    TAKEN.fetch_and(!(1 << index), Ordering::Release);
+                }
+            }
+        }
+
+        /// The lowest stripe nobody owns, now owned by the caller, or
+        /// [`SHARED`] if every one is taken.
+        #[cold]
+        fn claim() -> usize {
+            let mut taken = TAKEN.load(Ordering::Relaxed);
+            loop {
+                let free = !taken & OWNABLE;
+                if free == 0 {
+                    return SHARED;
+                }
+                let bit = free & free.wrapping_neg();
+                // Acquire: pairs with the release of the stripe's last owner.
+                match TAKEN.compare_exchange_weak(
+                    taken,
+                    taken | bit,
+                    Ordering::Acquire,
+                    Ordering::Relaxed,
+                ) {
+                    Ok(_) => return bit.trailing_zeros() as usize,
+                    Err(now) => taken = now,
+                }
+            }
+        }
+
+        std::thread_local! {
+            pub(super) static MINE: Owner = const { Owner(Cell::new(UNSET)) };
+        }
     }
 
-    /// The calling thread's stripe, in `0..COUNT`.
+    /// The calling thread's stripe, in `0..COUNT`: its own, or [`SHARED`].
     #[cfg(not(loom))]
     #[inline]
     pub(super) fn mine() -> usize {
-        // During thread teardown the thread's locals are gone; any stripe
-        // counts as well as another.
-        MINE.try_with(|mine| {
-            let index = mine.get();
-            if index != usize::MAX {
-                return index;
-            }
-            static NEXT: core::sync::atomic::AtomicUsize = core::sync::atomic::AtomicUsize::new(0);
-            let index = NEXT.fetch_add(1, core::sync::atomic::Ordering::Relaxed) % COUNT;
-            mine.set(index);
-            index
-        })
-        .unwrap_or(0)
+        // During thread teardown, once the thread's local is gone (and its
+        // stripe perhaps owned by another thread), it counts on the shared
+        // stripe.
+        owned::MINE.try_with(owned::Owner::index).unwrap_or(SHARED)
     }
 
-    /// Under loom every thread shares the first stripe: the sum over
-    /// stripes is the same code either way, and loom's thread locals would
-    /// only add states.
+    /// Under loom every thread shares one stripe: the sum over stripes is
+    /// the same code either way, and loom's thread locals would only add
+    /// states.
     #[cfg(loom)]
     #[inline]
     pub(super) fn mine() -> usize {
-        0
+        SHARED
     }
 }
 
@@ -511,11 +598,7 @@ impl<T> Chan<T> {
                 Ok(())
             }
             Err(PushError::Full(value)) => {
-                self.header()
-                    .counters
-                    .stripe()
-                    .refused
-                    .fetch_add(1, Ordering::Relaxed);
+                self.header().counters.add(|s| &s.refused, 1);
                 Err(TrySendError::Full(value))
             }
             Err(PushError::Disconnected(value)) => Err(TrySendError::Disconnected(value)),
@@ -546,11 +629,7 @@ impl<T> Chan<T> {
                 if self.ring().is_disconnected() {
                     return Err(SampleError::Disconnected(value));
                 }
-                header
-                    .counters
-                    .stripe()
-                    .sampled_out
-                    .fetch_add(1, Ordering::Relaxed);
+                header.counters.add(|s| &s.sampled_out, 1);
                 return Err(SampleError::SampledOut(value));
             }
         }
@@ -570,11 +649,7 @@ impl<T> Chan<T> {
     pub(crate) fn try_send_batch(&self, values: &mut VecDeque<T>) -> Result<usize, SendError<()>> {
         match self.send_runs::<false>(values) {
             (sent, Some(RunStop::Full)) => {
-                self.header()
-                    .counters
-                    .stripe()
-                    .refused
-                    .fetch_add(values.len(), Ordering::Relaxed);
+                self.header().counters.add(|s| &s.refused, values.len());
                 Ok(sent)
             }
             (0, Some(RunStop::Disconnected)) => Err(SendError(())),

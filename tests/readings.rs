@@ -266,3 +266,37 @@ fn stats_match_the_workers_drop_newest_six_senders() {
 fn stats_match_the_workers_sample_six_senders() {
     stats_match_the_workers::<Sample>(6, 1, 8);
 }
+
+/// Threads that exit give their stripe of the hand-back counts to the next
+/// threads that refuse: waves of refusing threads, more in each wave than
+/// there are stripes, on two channels at once. No refusal may be lost when a
+/// stripe changes hands or when threads without one share a stripe.
+#[test]
+fn refusals_stay_exact_as_threads_come_and_go() {
+    let per_thread = rounds(20_000) as u64;
+    let (waves, threads) = if cfg!(miri) { (2, 5) } else { (6, 6) };
+    let channels: Vec<_> = (0..2)
+        .map(|_| {
+            let (tx, rx) = weir::bounded::<u64, DropNewest>(1);
+            assert!(tx.send(0).is_ok());
+            (tx, rx)
+        })
+        .collect();
+    for wave in 0..waves {
+        let workers: Vec<_> = (0..threads)
+            .map(|t| {
+                let tx = channels[t % 2].0.clone();
+                thread::spawn(move || {
+                    for i in 0..per_thread {
+                        assert!(tx.send(i).is_err(), "a full ring refuses");
+                    }
+                })
+            })
+            .collect();
+        for worker in workers {
+            worker.join().unwrap();
+        }
+        let refused: u64 = channels.iter().map(|(_, rx)| rx.stats().refused).sum();
+        assert_eq!(refused, (wave + 1) as u64 * threads as u64 * per_thread);
+    }
+}
