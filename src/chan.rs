@@ -74,8 +74,9 @@ use crate::unwind::FirstPanic;
 /// own so the hot indices never share it.
 #[derive(Debug)]
 struct Counters {
-    /// Values refused (`refused`) and sampled out (`sampled_out`), one
-    /// stripe per group of threads (see [`stripes`]).
+    /// Values refused (`refused`) and sampled out (`sampled_out`): a stripe
+    /// owned by each of the first threads that hand values back, and one
+    /// that the others share (see [`stripes`]).
     stripes: [CachePadded<Stripe>; stripes::COUNT],
     discarded: AtomicUsize,
     /// Values offered to `Sample` senders under pressure by threads whose
