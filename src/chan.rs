@@ -84,8 +84,8 @@ struct Counters {
     offered_under_pressure: AtomicUsize,
 }
 
-/// One stripe of the counts that senders of every thread bump when they hand
-/// a value back, on a cache line of its own.
+/// One stripe of the counts that senders bump when they hand a value back,
+/// on a cache line of its own.
 #[derive(Debug)]
 struct Stripe {
     refused: AtomicUsize,
@@ -142,14 +142,20 @@ impl Counters {
 /// uncontended, a locked add right after the fence of a refusal's full check
 /// costs about as much as the rest of the refusal.
 ///
-/// So stripes `1..COUNT` are owned: a thread that hands a value back for the
-/// first time takes the lowest one no living thread owns, and then it alone
-/// writes that stripe of every channel, with a plain load and store. It gives
-/// the stripe back when it exits (its thread-local is dropped), with a
-/// release that the next owner's claim acquires, so the next owner's first
-/// load sees every addition of the one before. Threads that find every owned
-/// stripe taken, threads whose locals are already gone, and every thread
-/// under loom count on stripe [`SHARED`] with a read-modify-write.
+/// So stripes `1..COUNT` are owned: a thread that hands a value back takes
+/// the lowest one that is not taken, and then it alone writes that stripe of
+/// every channel, with a plain load and store. It gives the stripe back when
+/// its thread-locals are dropped as it exits, with a release that the next
+/// owner's claim acquires, so the next owner's first load sees every addition
+/// of the one before. (A thread whose locals are never dropped keeps its
+/// stripe: a stripe lost, never a count.) A thread that finds every owned
+/// stripe taken counts on stripe [`SHARED`] with a read-modify-write, and
+/// tries to claim one again at its next hand-back; so does a thread whose
+/// local is already gone, and every thread under loom.
+///
+/// Every change to the bitmask of taken stripes is a read-modify-write, so
+/// that each owner's release heads a release sequence that the next claim
+/// reads from; a plain store to it would break the hand-over.
 mod stripes {
     /// Stripes per channel.
     pub(super) const COUNT: usize = 4;
@@ -180,9 +186,10 @@ mod stripes {
             #[inline]
             pub(super) fn index(&self) -> usize {
                 let index = self.0.get();
-                if index != UNSET {
+                if index != UNSET && index != SHARED {
                     return index;
                 }
+                // First hand-back, or none was free last time.
                 let index = claim();
                 self.0.set(index);
                 index
@@ -200,7 +207,7 @@ mod stripes {
             }
         }
 
-        /// The lowest stripe nobody owns, now owned by the caller, or
+        /// The lowest stripe not taken, now owned by the caller, or
         /// [`SHARED`] if every one is taken.
         #[cold]
         fn claim() -> usize {

@@ -300,3 +300,57 @@ fn refusals_stay_exact_as_threads_come_and_go() {
         assert_eq!(refused, (wave + 1) as u64 * threads as u64 * per_thread);
     }
 }
+
+/// Sets its flag when the thread-locals of its thread are dropped.
+struct SetOnExit(std::cell::RefCell<Option<Arc<AtomicBool>>>);
+
+impl Drop for SetOnExit {
+    fn drop(&mut self) {
+        if let Some(flag) = self.0.borrow_mut().take() {
+            flag.store(true, Ordering::Relaxed);
+        }
+    }
+}
+
+thread_local! {
+    static ON_EXIT: SetOnExit = const { SetOnExit(std::cell::RefCell::new(None)) };
+}
+
+/// A stripe handed from an exiting thread to the next, with nothing else
+/// ordering the two: the first thread's counts must be seen by the second,
+/// which goes on from them. The second thread starts refusing once the
+/// first one's locals are gone (its stripe given back), seen through a
+/// relaxed flag that gives no happens-before of its own; only the stripe's
+/// hand-over orders the first thread's additions before the second's.
+/// Under Miri, which explores weak memory, weakening the hand-over's
+/// release and acquire makes this fail.
+#[test]
+fn a_stripe_handed_over_keeps_its_count() {
+    let per_thread = 3;
+    for _ in 0..rounds(200) / 5 {
+        let (tx, rx) = weir::bounded::<u64, DropNewest>(1);
+        assert!(tx.send(0).is_ok());
+        let gone = Arc::new(AtomicBool::new(false));
+        let first = {
+            let (tx, gone) = (tx.clone(), gone.clone());
+            thread::spawn(move || {
+                // Registered before the stripe's local, so dropped after it.
+                ON_EXIT.with(|on_exit| *on_exit.0.borrow_mut() = Some(gone));
+                for i in 0..per_thread {
+                    assert!(tx.send(i).is_err(), "a full ring refuses");
+                }
+            })
+        };
+        let second = thread::spawn(move || {
+            while !gone.load(Ordering::Relaxed) {
+                thread::yield_now();
+            }
+            for i in 0..per_thread {
+                assert!(tx.send(i).is_err(), "a full ring refuses");
+            }
+        });
+        first.join().unwrap();
+        second.join().unwrap();
+        assert_eq!(rx.stats().refused, 2 * per_thread);
+    }
+}
