@@ -74,9 +74,9 @@ use crate::unwind::FirstPanic;
 /// own so the hot indices never share it.
 #[derive(Debug)]
 struct Counters {
-    /// Values refused (`refused`) and sampled out (`sampled_out`): a stripe
-    /// owned by each of the first threads that hand values back, and one
-    /// that the others share (see [`stripes`]).
+    /// Values refused (`refused`) and sampled out (`sampled_out`): stripes
+    /// each owned by one thread at a time, and one that threads without a
+    /// stripe of their own share (see [`stripes`]).
     stripes: [CachePadded<Stripe>; stripes::COUNT],
     discarded: AtomicUsize,
     /// Values offered to `Sample` senders under pressure by threads whose
@@ -176,20 +176,18 @@ mod stripes {
         /// The stripes that can be owned.
         const OWNABLE: usize = ((1 << COUNT) - 1) & !(1 << SHARED);
 
-        /// Not yet chosen.
-        const UNSET: usize = usize::MAX;
-
-        /// A thread's stripe, given back when the thread exits.
+        /// A thread's stripe, given back when the thread exits: [`SHARED`]
+        /// until it owns one (before its first hand-back, or while none is
+        /// free).
         pub(super) struct Owner(Cell<usize>);
 
         impl Owner {
             #[inline]
             pub(super) fn index(&self) -> usize {
                 let index = self.0.get();
-                if index != UNSET && index != SHARED {
+                if index != SHARED {
                     return index;
                 }
-                // First hand-back, or none was free last time.
                 let index = claim();
                 self.0.set(index);
                 index
@@ -199,7 +197,7 @@ mod stripes {
         impl Drop for Owner {
             fn drop(&mut self) {
                 let index = self.0.get();
-                if index != UNSET && index != SHARED {
+                if index != SHARED {
                     // Release: this thread's last store to the stripe of
                     // every channel happens before the next owner's claim.
                     TAKEN.fetch_and(!(1 << index), Ordering::Release);
@@ -232,7 +230,7 @@ mod stripes {
         }
 
         std::thread_local! {
-            pub(super) static MINE: Owner = const { Owner(Cell::new(UNSET)) };
+            pub(super) static MINE: Owner = const { Owner(Cell::new(SHARED)) };
         }
     }
 
