@@ -1,7 +1,7 @@
 //! Threads and tasks on one channel under real executors: tokio's
 //! multi-thread runtime and futures' thread pool. Thread to task, task to
 //! thread, tasks to tasks; mixed ends with per-producer FIFO at every
-//! receiver; receives cancelled by timeouts and by a select, thousands of
+//! receiver; receives cancelled by timeouts and by `select!`, thousands of
 //! times, losing nothing; disconnect both ways with tasks waiting; `forward`
 //! from a stream into a sink; lossy policies waking async receivers; and the
 //! accounting invariant for every policy with async receivers.
@@ -12,14 +12,13 @@
 
 use std::collections::HashSet;
 use std::future::Future;
-use std::pin::{pin, Pin};
+use std::pin::Pin;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use futures_util::future::{select, Either};
 use futures_util::{SinkExt, StreamExt};
 use weir::{Block, DropNewest, DropOldest, Policy, RecvError, Sample, SendError, SendOutcome};
 
@@ -266,8 +265,20 @@ fn receives_cancelled_by_timeouts_thousands_of_times_lose_nothing() {
     );
 }
 
+/// One receive's outcome in the select test: the next value of its channel,
+/// in order, or that channel's disconnect.
+fn expect_next(got: Result<u64, RecvError>, next: &mut u64, open: &mut bool) {
+    match got {
+        Ok(v) => {
+            assert_eq!(v, *next, "a value was lost or reordered");
+            *next += 1;
+        }
+        Err(RecvError) => *open = false,
+    }
+}
+
 #[test]
-fn receives_cancelled_by_a_select_over_two_channels_lose_nothing() {
+fn receives_cancelled_by_select_over_two_channels_lose_nothing() {
     let rt = tokio_rt();
     let (tx_a, rx_a) = weir::bounded::<u64, Block>(2);
     let (tx_b, rx_b) = weir::bounded::<u64, Block>(2);
@@ -284,63 +295,34 @@ fn receives_cancelled_by_a_select_over_two_channels_lose_nothing() {
             })
         })
         .collect();
-    let (a, b, losers) = rt
+    let (a, b, selects) = rt
         .block_on(rt.spawn(async move {
-            let (mut a, mut b, mut losers) = (0u64, 0u64, 0u64);
+            let (mut a, mut b, mut selects) = (0u64, 0u64, 0u64);
             let (mut a_open, mut b_open) = (true, true);
             while a_open || b_open {
                 if a_open && b_open {
-                    // The receive that loses is dropped, often while queued.
-                    let fa = pin!(rx_a.recv_async());
-                    let fb = pin!(rx_b.recv_async());
-                    match select(fa, fb).await {
-                        Either::Left((got, _loser)) => {
-                            losers += 1;
-                            match got {
-                                Ok(v) => {
-                                    assert_eq!(v, a);
-                                    a += 1;
-                                }
-                                Err(RecvError) => a_open = false,
-                            }
-                        }
-                        Either::Right((got, _loser)) => {
-                            losers += 1;
-                            match got {
-                                Ok(v) => {
-                                    assert_eq!(v, b);
-                                    b += 1;
-                                }
-                                Err(RecvError) => b_open = false,
-                            }
-                        }
+                    // `select!` polls the two receives in a random order and
+                    // drops the one that loses, often while it is queued, and
+                    // sometimes after a notify reached it.
+                    selects += 1;
+                    tokio::select! {
+                        got = rx_a.recv_async() => expect_next(got, &mut a, &mut a_open),
+                        got = rx_b.recv_async() => expect_next(got, &mut b, &mut b_open),
                     }
                 } else if a_open {
-                    match rx_a.recv_async().await {
-                        Ok(v) => {
-                            assert_eq!(v, a);
-                            a += 1;
-                        }
-                        Err(RecvError) => a_open = false,
-                    }
+                    expect_next(rx_a.recv_async().await, &mut a, &mut a_open);
                 } else {
-                    match rx_b.recv_async().await {
-                        Ok(v) => {
-                            assert_eq!(v, b);
-                            b += 1;
-                        }
-                        Err(RecvError) => b_open = false,
-                    }
+                    expect_next(rx_b.recv_async().await, &mut b, &mut b_open);
                 }
             }
-            (a, b, losers)
+            (a, b, selects)
         }))
         .unwrap();
     for p in producers {
         p.join().unwrap();
     }
     assert_eq!((a, b), (MESSAGES, MESSAGES));
-    assert!(losers >= MESSAGES, "only {losers} selects");
+    assert!(selects >= MESSAGES, "only {selects} selects");
 }
 
 #[test]
