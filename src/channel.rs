@@ -803,7 +803,7 @@ impl<T> Sender<T, Block> {
     /// # Errors
     ///
     /// Returns `value` in [`SendError`](crate::SendError) if every receiver
-    /// is gone.
+    /// is gone or the channel is closed.
     ///
     /// ```
     /// # fn block_on<F: std::future::Future>(f: F) -> F::Output {

@@ -99,7 +99,7 @@ impl<T> fmt::Debug for RecvFut<'_, T> {
 
 /// The future of [`Sender::send_async`](crate::Sender::send_async): waits
 /// while the channel is full, then sends; returns the value in
-/// [`SendError`] if every receiver is gone.
+/// [`SendError`] if every receiver is gone or the channel is closed.
 ///
 /// Dropping it before it completes never sends the value; the value is
 /// dropped with the future, and a wakeup the future was given and did not

@@ -70,13 +70,16 @@
 //!   CAS per run of slots ([`Sender::try_send_batch`], [`Sender::send_batch`],
 //!   [`Receiver::try_recv_batch`]), and [`Receiver::recv_batch_linger`] and
 //!   [`Receiver::batches`] flush by size or after a linger.
-//! * Async: every waiting call has a future twin ([`Receiver::recv_async`],
+//! * Async: the waiting calls `recv`, `send`, `recv_batch`, `send_batch`
+//!   and `wait_normal` have future twins ([`Receiver::recv_async`],
 //!   [`Sender::send_async`], [`Sender::wait_normal_async`], ...), on any
 //!   executor, in one FIFO wait order with threads.
 //! * [`mpsc`] is a drop-in replacement for `std::sync::mpsc`.
 //!
 //! # Cargo features
 //!
+//! * `futures` (on by default): `Stream` for the receiving streams and
+//!   `Sink` for the sending sinks, through futures-core and futures-sink.
 //! * `serde` (off by default): `Serialize` and `Deserialize` for [`Stats`]
 //!   and [`Pressure`].
 
