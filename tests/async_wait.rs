@@ -142,7 +142,7 @@ fn a_repolled_future_is_woken_through_its_new_waker() {
 }
 
 #[test]
-fn threads_and_tasks_waiting_on_one_side_are_woken_in_fifo_order() {
+fn tasks_waiting_on_one_side_are_woken_in_fifo_order() {
     let (tx, rx) = weir::bounded::<u32, Block>(1);
     let wakers: Vec<_> = (0..4).map(|_| counting()).collect();
     let mut futs: Vec<_> = (0..4).map(|_| Box::pin(rx.recv_async())).collect();
@@ -165,6 +165,94 @@ fn threads_and_tasks_waiting_on_one_side_are_woken_in_fifo_order() {
         );
         counter.wakes.store(0, Ordering::SeqCst);
     }
+}
+
+/// Long enough for a thread to spin out its patience and queue; Miri runs
+/// the spinning far more slowly.
+const SETTLE: Duration = Duration::from_millis(if cfg!(miri) { 2_000 } else { 300 });
+
+/// Threads and tasks queue on one list: task a, thread 1, task b, thread 2
+/// are woken in that order, one per value.
+#[test]
+fn threads_and_tasks_receiving_are_woken_in_fifo_order() {
+    let (tx, rx) = weir::bounded::<u32, Block>(1);
+    let (task_a, waker_a) = counting();
+    let (task_b, waker_b) = counting();
+    let (got_tx, got_rx) = std::sync::mpsc::channel();
+    let receiving_thread = |id: u32| {
+        let (rx, got) = (rx.clone(), got_tx.clone());
+        thread::spawn(move || got.send((id, rx.recv_timeout(PATIENCE))).unwrap())
+    };
+    let mut a = Box::pin(rx.recv_async());
+    assert!(poll_once(a.as_mut(), &waker_a).is_pending());
+    let thread_1 = receiving_thread(1);
+    thread::sleep(SETTLE);
+    let mut b = Box::pin(rx.recv_async());
+    assert!(poll_once(b.as_mut(), &waker_b).is_pending());
+    let thread_2 = receiving_thread(2);
+    thread::sleep(SETTLE);
+
+    tx.send(10).unwrap();
+    assert_eq!(task_a.wakes.load(Ordering::SeqCst), 1, "task a first");
+    assert_eq!(poll_once(a.as_mut(), &waker_a), Poll::Ready(Ok(10)));
+    tx.send(11).unwrap();
+    assert_eq!(got_rx.recv_timeout(QUICK), Ok((1, Ok(11))), "thread 1 next");
+    assert_eq!(task_b.wakes.load(Ordering::SeqCst), 0);
+    tx.send(12).unwrap();
+    assert_eq!(task_b.wakes.load(Ordering::SeqCst), 1, "task b next");
+    assert!(got_rx.try_recv().is_err(), "thread 2 is still waiting");
+    assert_eq!(poll_once(b.as_mut(), &waker_b), Poll::Ready(Ok(12)));
+    tx.send(13).unwrap();
+    assert_eq!(got_rx.recv_timeout(QUICK), Ok((2, Ok(13))), "thread 2 last");
+    thread_1.join().unwrap();
+    thread_2.join().unwrap();
+}
+
+/// The same on the sending side: senders waiting on a full channel get the
+/// slots freed one by one in the order they began to wait.
+#[test]
+fn threads_and_tasks_sending_are_woken_in_fifo_order() {
+    let (tx, rx) = weir::bounded::<u32, Block>(1);
+    tx.send(0).unwrap();
+    let (task_a, waker_a) = counting();
+    let (task_b, waker_b) = counting();
+    let (done_tx, done_rx) = std::sync::mpsc::channel();
+    let sending_thread = |id: u32, value: u32| {
+        let (tx, done) = (tx.clone(), done_tx.clone());
+        thread::spawn(move || done.send((id, tx.send_timeout(value, PATIENCE))).unwrap())
+    };
+    let mut a = Box::pin(tx.send_async(1));
+    assert!(poll_once(a.as_mut(), &waker_a).is_pending());
+    let thread_1 = sending_thread(1, 2);
+    thread::sleep(SETTLE);
+    let mut b = Box::pin(tx.send_async(3));
+    assert!(poll_once(b.as_mut(), &waker_b).is_pending());
+    let thread_2 = sending_thread(2, 4);
+    thread::sleep(SETTLE);
+
+    assert_eq!(rx.recv(), Ok(0));
+    assert_eq!(task_a.wakes.load(Ordering::SeqCst), 1, "task a first");
+    assert_eq!(poll_once(a.as_mut(), &waker_a), Poll::Ready(Ok(())));
+    assert_eq!(rx.recv(), Ok(1));
+    assert_eq!(
+        done_rx.recv_timeout(QUICK),
+        Ok((1, Ok(()))),
+        "thread 1 next"
+    );
+    assert_eq!(task_b.wakes.load(Ordering::SeqCst), 0);
+    assert_eq!(rx.recv(), Ok(2));
+    assert_eq!(task_b.wakes.load(Ordering::SeqCst), 1, "task b next");
+    assert!(done_rx.try_recv().is_err(), "thread 2 is still waiting");
+    assert_eq!(poll_once(b.as_mut(), &waker_b), Poll::Ready(Ok(())));
+    assert_eq!(rx.recv(), Ok(3));
+    assert_eq!(
+        done_rx.recv_timeout(QUICK),
+        Ok((2, Ok(()))),
+        "thread 2 last"
+    );
+    assert_eq!(rx.recv(), Ok(4));
+    thread_1.join().unwrap();
+    thread_2.join().unwrap();
 }
 
 #[test]
@@ -464,6 +552,47 @@ mod streams {
             Pin::new(&mut sink).poll_flush(&mut cx),
             Poll::Ready(Err(SendError(3)))
         );
+    }
+
+    /// The item a sink still buffers when it is dropped is dropped with it,
+    /// once, and never sent; a sink woken for room it never used passes the
+    /// wakeup to the sender queued behind it.
+    #[test]
+    fn a_dropped_sink_drops_its_buffered_item_and_passes_its_wakeup_on() {
+        struct Counted(u32, Arc<AtomicUsize>);
+        impl Drop for Counted {
+            fn drop(&mut self) {
+                self.1.fetch_add(1, Ordering::SeqCst);
+            }
+        }
+        let drops = Arc::new(AtomicUsize::new(0));
+        let (tx, rx) = weir::bounded::<Counted, Block>(1);
+        tx.send(Counted(0, drops.clone())).unwrap();
+        let (_, waker) = counting();
+        let mut cx = Context::from_waker(&waker);
+        let mut sink = tx.sink();
+        assert!(matches!(
+            Pin::new(&mut sink).poll_ready(&mut cx),
+            Poll::Ready(Ok(()))
+        ));
+        Pin::new(&mut sink)
+            .start_send(Counted(1, drops.clone()))
+            .unwrap();
+        assert!(Pin::new(&mut sink).poll_flush(&mut cx).is_pending(), "full");
+        let tx2 = tx.clone();
+        let item = Counted(2, drops.clone());
+        let (result_tx, result_rx) = std::sync::mpsc::channel();
+        thread::spawn(move || result_tx.send(tx2.send_timeout(item, PATIENCE).is_ok()));
+        thread::sleep(SETTLE);
+        assert_eq!(rx.recv().unwrap().0, 0); // wakes the sink, queued first
+        assert_eq!(drops.load(Ordering::SeqCst), 1);
+        drop(sink);
+        assert_eq!(drops.load(Ordering::SeqCst), 2, "the buffered item, once");
+        assert_eq!(result_rx.recv_timeout(QUICK), Ok(true), "the thread sent");
+        assert_eq!(rx.recv().unwrap().0, 2, "and the sink's item never was");
+        assert!(rx.try_recv().is_err());
+        assert_eq!(tx.stats().sent, 2);
+        assert_eq!(drops.load(Ordering::SeqCst), 3);
     }
 
     #[test]
