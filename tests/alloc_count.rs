@@ -191,3 +191,100 @@ fn no_allocation_per_async_wait() {
         "allocations over {cycles} Pending -> wake cycles each way"
     );
 }
+
+#[test]
+fn no_allocation_per_async_batch_or_relief_wait() {
+    use std::collections::VecDeque;
+    use std::future::Future;
+    use std::pin::pin;
+    use std::task::{Context, Poll};
+
+    let waker = idle_waker();
+    let mut cx = Context::from_waker(&waker);
+    let (tx, rx) = weir::Builder::new(4)
+        .watermarks(0.5, 0.75)
+        .build::<u64, Block>()
+        .unwrap();
+    // Room made before counting: the batches themselves never grow.
+    let mut batch = Vec::with_capacity(4);
+    let mut values = VecDeque::with_capacity(8);
+    let cycles = if cfg!(miri) { 50 } else { 5_000u64 };
+    let n = allocations(|| {
+        for i in 0..cycles {
+            // A batch receive that waits on an empty channel, is woken by a
+            // send and completes.
+            batch.clear();
+            let mut recv = pin!(rx.recv_batch_async(&mut batch, 4));
+            assert!(recv.as_mut().poll(&mut cx).is_pending());
+            tx.send(i).unwrap();
+            assert_eq!(recv.as_mut().poll(&mut cx), Poll::Ready(Ok(1)));
+            // A batch send that fills the channel, waits, is woken by a
+            // receive and sends the rest.
+            values.extend([i, i + 1, i + 2, i + 3, i + 4]);
+            let mut send = pin!(tx.send_batch_async(&mut values));
+            assert!(send.as_mut().poll(&mut cx).is_pending());
+            assert_eq!(rx.recv(), Ok(i));
+            assert_eq!(send.as_mut().poll(&mut cx), Poll::Ready(Ok(())));
+            // A wait for relief: 4 queued, pending until fewer than 2 are.
+            let mut relief = pin!(tx.wait_normal_async());
+            assert!(relief.as_mut().poll(&mut cx).is_pending());
+            for k in 1..4 {
+                assert_eq!(rx.recv(), Ok(i + k));
+            }
+            assert_eq!(relief.as_mut().poll(&mut cx), Poll::Ready(Ok(())));
+            assert_eq!(rx.recv(), Ok(i + 4));
+        }
+    });
+    assert_eq!(
+        n, 0,
+        "allocations over {cycles} Pending -> wake cycles of each kind"
+    );
+}
+
+/// A stream or a sink allocates its waiter record once, when it is made, and
+/// nothing per wait after that.
+#[cfg(feature = "futures")]
+#[test]
+fn a_stream_or_sink_allocates_once_and_never_per_wait() {
+    use futures_util::{Sink, Stream};
+    use std::pin::Pin;
+    use std::task::{Context, Poll};
+
+    let waker = idle_waker();
+    let mut cx = Context::from_waker(&waker);
+    let (tx, rx) = weir::bounded::<u64, Block>(1);
+    let mut stream = None;
+    let mut sink = None;
+    assert_eq!(allocations(|| stream = Some(rx.stream())), 1, "stream()");
+    assert_eq!(allocations(|| sink = Some(tx.sink())), 1, "sink()");
+    let (mut stream, mut sink) = (stream.unwrap(), sink.unwrap());
+    let cycles = if cfg!(miri) { 50 } else { 5_000u64 };
+    let n = allocations(|| {
+        for i in 0..cycles {
+            assert!(Pin::new(&mut stream).poll_next(&mut cx).is_pending());
+            tx.send(i).unwrap(); // fills the channel
+            assert_eq!(
+                Pin::new(&mut stream).poll_next(&mut cx),
+                Poll::Ready(Some(i))
+            );
+            tx.send(i).unwrap();
+            // The sink's item waits for the room a receive makes.
+            assert!(matches!(
+                Pin::new(&mut sink).poll_ready(&mut cx),
+                Poll::Ready(Ok(()))
+            ));
+            Pin::new(&mut sink).start_send(i + 1).unwrap();
+            assert!(Pin::new(&mut sink).poll_flush(&mut cx).is_pending());
+            assert_eq!(rx.recv(), Ok(i));
+            assert!(matches!(
+                Pin::new(&mut sink).poll_flush(&mut cx),
+                Poll::Ready(Ok(()))
+            ));
+            assert_eq!(rx.recv(), Ok(i + 1));
+        }
+    });
+    assert_eq!(
+        n, 0,
+        "allocations over {cycles} Pending -> wake cycles each way"
+    );
+}
