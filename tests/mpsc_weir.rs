@@ -1,4 +1,5 @@
-//! What `weir::mpsc` adds to std (`len`, `is_empty`, `capacity`, `pressure`),
+//! What `weir::mpsc` adds to std (`len`, `is_empty`, `capacity`, `pressure`,
+//! `recv_deadline`),
 //! and stress tests of its races: values crossing block boundaries from many
 //! senders, a receiver dropped while senders run, and rendezvous timeouts
 //! racing hand-offs. Each stress test checks the accounting: every value is
@@ -78,6 +79,60 @@ fn len_follows_sends_and_receives() {
     assert_eq!(rx.len(), 0);
     assert_eq!(tx.try_send(1), Err(TrySendError::Full(1)));
     assert_eq!(rx.len(), 0);
+}
+
+/// `recv_deadline`, which std has only as an unstable method, on each of
+/// the three flavours: a deadline already past, a value sent while the
+/// receiver waits, a deadline that passes with nothing sent, and disconnect.
+#[test]
+fn recv_deadline_by_flavour() {
+    let (tx, rx) = mpsc::channel();
+    check_recv_deadline("channel()", rx, move |v| tx.send(v).unwrap());
+    let (tx, rx) = mpsc::sync_channel(4);
+    check_recv_deadline("sync_channel(4)", rx, move |v| tx.send(v).unwrap());
+    let (tx, rx) = mpsc::sync_channel(0);
+    check_recv_deadline("sync_channel(0)", rx, move |v| tx.send(v).unwrap());
+}
+
+/// `send` owns the channel's only sender, so dropping it disconnects.
+fn check_recv_deadline(name: &str, rx: mpsc::Receiver<u32>, send: impl Fn(u32) + Send + 'static) {
+    use std::time::Instant;
+    let short = Duration::from_millis(if cfg!(miri) { 200 } else { 20 });
+    let patience = Duration::from_secs(if cfg!(miri) { 600 } else { 20 });
+    let (go, wait) = std::sync::mpsc::channel::<()>();
+    let sender = thread::spawn(move || {
+        thread::sleep(short);
+        send(1);
+        wait.recv().unwrap();
+        drop(send);
+    });
+    assert_eq!(
+        rx.recv_deadline(Instant::now()),
+        Err(RecvTimeoutError::Timeout),
+        "{name}: past"
+    );
+    assert_eq!(
+        rx.recv_deadline(Instant::now() + patience),
+        Ok(1),
+        "{name}: sent while waiting"
+    );
+    let start = Instant::now();
+    assert_eq!(
+        rx.recv_deadline(start + short),
+        Err(RecvTimeoutError::Timeout),
+        "{name}: idle"
+    );
+    assert!(
+        start.elapsed() >= short,
+        "{name}: returned before its deadline"
+    );
+    go.send(()).unwrap();
+    sender.join().unwrap();
+    assert_eq!(
+        rx.recv_deadline(Instant::now() + patience),
+        Err(RecvTimeoutError::Disconnected),
+        "{name}: disconnected"
+    );
 }
 
 #[test]
