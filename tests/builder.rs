@@ -119,6 +119,14 @@ fn pressure_at_the_edges() {
     assert_eq!(rx.pressure(), Pressure::Normal);
     tx.send(1).unwrap();
     assert_eq!(rx.pressure(), Pressure::Critical);
+    // ... and `Full` at capacity 1, where that value fills the channel.
+    let (tx, rx) = Builder::new(1)
+        .watermarks(0.0, 0.0)
+        .build::<u8, DropNewest>()
+        .unwrap();
+    assert_eq!(rx.pressure(), Pressure::Normal);
+    tx.send(1).unwrap();
+    assert_eq!(rx.pressure(), Pressure::Full);
 
     // Default watermarks at capacities 1 to 5: the states each length reads.
     let states = |cap: usize| {
@@ -168,6 +176,25 @@ fn bounded_panics_on_zero_capacity() {
 #[should_panic(expected = "weir::bounded: capacity")]
 fn bounded_panics_on_impossible_capacity() {
     let _ = weir::bounded::<u64, DropOldest>(usize::MAX);
+}
+
+/// `bounded` documents a panic, with a message that says so, when the ring
+/// cannot be allocated: never an abort.
+#[test]
+#[cfg_attr(miri, ignore = "Miri reports a huge allocation as resource exhaustion")]
+fn bounded_panics_with_a_message_when_the_allocator_refuses() {
+    let panic = std::panic::catch_unwind(|| weir::bounded::<[u8; 8], Block>(1 << 42))
+        .expect_err("a ring of 2^46 bytes");
+    let message = panic.downcast_ref::<String>().expect("a formatted message");
+    assert!(
+        message
+            == &format!(
+                "weir::bounded: could not allocate a ring of {} slots",
+                1u64 << 42
+            )
+            || message == &format!("weir::bounded: capacity {} is too large", 1u64 << 42),
+        "{message}"
+    );
 }
 
 #[test]
