@@ -12,7 +12,10 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::thread;
 
-use weir::{Block, DropNewest, DropOldest, Policy, Pressure, Sample, SendOutcome};
+use weir::{
+    Block, DropNewest, DropOldest, Policy, Pressure, Sample, SampleError, SendError, SendOutcome,
+    TrySendError,
+};
 
 fn rounds(native: usize) -> usize {
     if cfg!(miri) {
@@ -125,18 +128,51 @@ struct Truth {
     received: AtomicU64,
     /// Values handed back by a send whose value was evicted.
     evicted: AtomicU64,
-    /// Values handed back because the channel was full (or sampled out).
-    turned_away: AtomicU64,
+    /// Values handed back because the channel was full.
+    refused: AtomicU64,
+    /// Values handed back because they were not the one in N kept.
+    sampled_out: AtomicU64,
 }
 
 impl Truth {
-    fn read(&self) -> [u64; 4] {
+    fn read(&self) -> [u64; 5] {
         [
             self.queued.load(Ordering::SeqCst),
             self.received.load(Ordering::SeqCst),
             self.evicted.load(Ordering::SeqCst),
-            self.turned_away.load(Ordering::SeqCst),
+            self.refused.load(Ordering::SeqCst),
+            self.sampled_out.load(Ordering::SeqCst),
         ]
+    }
+}
+
+/// Whether a send's outcome was a value sampled out, so that the workers can
+/// count `refused` and `sampled_out` apart, as the channel does.
+trait SampledOut {
+    fn sampled_out(&self) -> bool;
+}
+
+impl SampledOut for Result<(), SendError<u64>> {
+    fn sampled_out(&self) -> bool {
+        false
+    }
+}
+
+impl SampledOut for Result<Option<u64>, SendError<u64>> {
+    fn sampled_out(&self) -> bool {
+        false
+    }
+}
+
+impl SampledOut for Result<(), TrySendError<u64>> {
+    fn sampled_out(&self) -> bool {
+        false
+    }
+}
+
+impl SampledOut for Result<(), SampleError<u64>> {
+    fn sampled_out(&self) -> bool {
+        matches!(self, Err(SampleError::SampledOut(_)))
     }
 }
 
@@ -144,7 +180,10 @@ impl Truth {
 /// snapshot with what the workers had finished just before it and just after
 /// it. Each counter may be off only by operations in flight during the
 /// snapshot: at most one per worker thread.
-fn stats_match_the_workers<P: Policy>(senders: usize, receivers: usize, cap: usize) {
+fn stats_match_the_workers<P: Policy>(senders: usize, receivers: usize, cap: usize)
+where
+    P::Output<u64>: SampledOut,
+{
     let per_sender = rounds(100_000) as u64;
     let (tx, rx) = weir::Builder::new(cap)
         .sample_rate(3)
@@ -161,6 +200,7 @@ fn stats_match_the_workers<P: Policy>(senders: usize, receivers: usize, cap: usi
             for i in 0..per_sender {
                 let outcome = tx.send(i);
                 let evicting = P::NAME == "DropOldest";
+                let sampled_out = outcome.sampled_out();
                 match outcome.handed_back() {
                     None => {
                         truth.queued.fetch_add(1, Ordering::SeqCst);
@@ -169,8 +209,11 @@ fn stats_match_the_workers<P: Policy>(senders: usize, receivers: usize, cap: usi
                         truth.queued.fetch_add(1, Ordering::SeqCst);
                         truth.evicted.fetch_add(1, Ordering::SeqCst);
                     }
+                    Some(_) if sampled_out => {
+                        truth.sampled_out.fetch_add(1, Ordering::SeqCst);
+                    }
                     Some(_) => {
-                        truth.turned_away.fetch_add(1, Ordering::SeqCst);
+                        truth.refused.fetch_add(1, Ordering::SeqCst);
                     }
                 }
             }
@@ -201,7 +244,8 @@ fn stats_match_the_workers<P: Policy>(senders: usize, receivers: usize, cap: usi
                     ("sent", s.sent),
                     ("received", s.received),
                     ("evicted", s.evicted),
-                    ("refused + sampled_out", s.refused + s.sampled_out),
+                    ("refused", s.refused),
+                    ("sampled_out", s.sampled_out),
                 ];
                 for ((name, read), (lo, hi)) in fields.iter().zip(before.iter().zip(&after)) {
                     assert!(
@@ -211,6 +255,9 @@ fn stats_match_the_workers<P: Policy>(senders: usize, receivers: usize, cap: usi
                         P::NAME
                     );
                 }
+                // No receiver leaves while values remain, so none is
+                // discarded.
+                assert_eq!(s.discarded, 0, "{}: {s:?}", P::NAME);
                 let out = s.received + s.evicted + s.discarded;
                 assert!(
                     out <= s.sent && s.sent - out <= cap as u64 + slack,
@@ -223,15 +270,29 @@ fn stats_match_the_workers<P: Policy>(senders: usize, receivers: usize, cap: usi
         })
     };
     drop(tx);
-    drop(rx);
     for worker in workers {
         worker.join().unwrap();
     }
     done.store(true, Ordering::SeqCst);
     assert!(observer.join().unwrap() > 0);
-    let [queued, received, evicted, turned_away] = truth.read();
-    assert_eq!(queued + turned_away, per_sender * senders as u64);
+    let end = rx.stats();
+    drop(rx);
+    let [queued, received, evicted, refused, sampled_out] = truth.read();
+    assert_eq!(queued + refused + sampled_out, per_sender * senders as u64);
     assert_eq!(queued, received + evicted);
+    assert_eq!(
+        [
+            end.sent,
+            end.received,
+            end.evicted,
+            end.refused,
+            end.sampled_out,
+            end.discarded,
+        ],
+        [queued, received, evicted, refused, sampled_out, 0],
+        "{}: the final stats",
+        P::NAME
+    );
 }
 
 #[test]
