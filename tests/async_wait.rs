@@ -255,19 +255,22 @@ fn threads_and_tasks_sending_are_woken_in_fifo_order() {
     thread_2.join().unwrap();
 }
 
+/// A value that counts its drops in the shared counter it carries.
+struct Counted(u32, Arc<AtomicUsize>);
+
+impl Drop for Counted {
+    fn drop(&mut self) {
+        self.1.fetch_add(1, Ordering::SeqCst);
+    }
+}
+
 #[test]
 fn a_dropped_pending_send_never_sends_and_drops_its_value_once() {
-    struct Counted(Arc<AtomicUsize>);
-    impl Drop for Counted {
-        fn drop(&mut self) {
-            self.0.fetch_add(1, Ordering::SeqCst);
-        }
-    }
     let drops = Arc::new(AtomicUsize::new(0));
     let (tx, rx) = weir::bounded::<Counted, Block>(1);
-    tx.send(Counted(drops.clone())).unwrap();
+    tx.send(Counted(0, drops.clone())).unwrap();
     let (_, waker) = counting();
-    let mut fut = Box::pin(tx.send_async(Counted(drops.clone())));
+    let mut fut = Box::pin(tx.send_async(Counted(1, drops.clone())));
     assert!(poll_once(fut.as_mut(), &waker).is_pending());
     drop(fut);
     assert_eq!(drops.load(Ordering::SeqCst), 1, "the pending value, once");
@@ -559,12 +562,6 @@ mod streams {
     /// wakeup to the sender queued behind it.
     #[test]
     fn a_dropped_sink_drops_its_buffered_item_and_passes_its_wakeup_on() {
-        struct Counted(u32, Arc<AtomicUsize>);
-        impl Drop for Counted {
-            fn drop(&mut self) {
-                self.1.fetch_add(1, Ordering::SeqCst);
-            }
-        }
         let drops = Arc::new(AtomicUsize::new(0));
         let (tx, rx) = weir::bounded::<Counted, Block>(1);
         tx.send(Counted(0, drops.clone())).unwrap();

@@ -111,22 +111,17 @@ fn watermarks_are_exact_for_decimal_fractions() {
 fn pressure_at_the_edges() {
     use weir::{DropNewest, Pressure};
 
-    // Zero watermarks: empty is `Normal`, one value `Critical`.
-    let (tx, rx) = Builder::new(10)
-        .watermarks(0.0, 0.0)
-        .build::<u8, DropNewest>()
-        .unwrap();
-    assert_eq!(rx.pressure(), Pressure::Normal);
-    tx.send(1).unwrap();
-    assert_eq!(rx.pressure(), Pressure::Critical);
-    // ... and `Full` at capacity 1, where that value fills the channel.
-    let (tx, rx) = Builder::new(1)
-        .watermarks(0.0, 0.0)
-        .build::<u8, DropNewest>()
-        .unwrap();
-    assert_eq!(rx.pressure(), Pressure::Normal);
-    tx.send(1).unwrap();
-    assert_eq!(rx.pressure(), Pressure::Full);
+    // Zero watermarks: empty is `Normal`, one value `Critical`, or `Full`
+    // at capacity 1, where that value fills the channel.
+    for (cap, one_value) in [(10, Pressure::Critical), (1, Pressure::Full)] {
+        let (tx, rx) = Builder::new(cap)
+            .watermarks(0.0, 0.0)
+            .build::<u8, DropNewest>()
+            .unwrap();
+        assert_eq!(rx.pressure(), Pressure::Normal, "capacity {cap}, empty");
+        tx.send(1).unwrap();
+        assert_eq!(rx.pressure(), one_value, "capacity {cap}, one value");
+    }
 
     // Default watermarks at capacities 1 to 5: the states each length reads.
     let states = |cap: usize| {
