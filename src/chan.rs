@@ -1010,7 +1010,7 @@ impl<T> Chan<T> {
     /// A task's waiter leaves `wait` for good (its future completed or is
     /// dropped), passing on any notify it holds but will not act on.
     pub(crate) fn leave(wait: &WaitPoint, node: Pin<&Node>, pass_on: bool) {
-        if wait.unregister(node) || pass_on {
+        if wait.leave(node) || pass_on {
             wait.notify_one();
         }
     }

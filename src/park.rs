@@ -366,27 +366,28 @@ impl WaitPoint {
         self.register(node, Some(Wakeup::Task(waker.clone())))
     }
 
+    /// [`unregister`](Self::unregister) for a future that completes or is
+    /// dropped: inlined, since such a node is nearly always idle, which then
+    /// costs one load and no call.
+    #[inline]
+    pub(crate) fn leave(&self, node: Pin<&Node>) -> bool {
+        if node.state.load(Ordering::Acquire) == IDLE {
+            return false;
+        }
+        self.unregister(node)
+    }
+
     /// Takes `node` off the queue if it is still there. Returns `true` if a
     /// notify took it off first and the owner had not seen it: the caller
     /// then either acts on that notify (retries its operation) or passes it
     /// on with [`notify_one`](Self::notify_one).
-    ///
-    /// Inlined: every completed future and every dropped one calls this,
-    /// and nearly always finds its node idle, which costs one load.
-    #[inline]
     pub(crate) fn unregister(&self, node: Pin<&Node>) -> bool {
-        match node.state.load(Ordering::Acquire) {
-            IDLE => false,
-            NOTIFIED => node.take_notified(),
-            _ => self.unlink(node),
-        }
-    }
-
-    /// `unregister` for a node that was linked when its owner looked: takes
-    /// it off under the lock, unless a notify got there first.
-    #[inline(never)]
-    fn unlink(&self, node: Pin<&Node>) -> bool {
         let node: &Node = node.get_ref();
+        match node.state.load(Ordering::Acquire) {
+            IDLE => return false,
+            NOTIFIED => return node.take_notified(),
+            _ => {}
+        }
         let old = {
             let mut queue = self.lock();
             if node.state.load(Ordering::Relaxed) != LINKED {
